@@ -64,12 +64,12 @@ func readStrings(r *strictjson.Reader, name string, allowSingle bool) ([]string,
 
 func readMetadata(r *strictjson.Reader) (map[string]string, error) {
 	m := map[string]string{}
-	err := r.Object(func(name []byte) error {
+	err := r.Object(func(name string) error {
 		v, err := r.String()
 		if err != nil {
 			return err
 		}
-		m[string(name)] = v
+		m[name] = v
 		return nil
 	})
 	if err != nil {
@@ -112,12 +112,12 @@ func missing(have, want int) error {
 }
 
 // parseLicenseClaims reads the claims of a licence token.
-func parseLicenseClaims(payload []byte, lic *License) error {
-	r := strictjson.NewReader(payload)
+func parseLicenseClaims(payload string, lic *License) error {
+	r := strictjson.NewStringReader(payload)
 	have := 0
-	err := r.Object(func(name []byte) error {
+	err := r.Object(func(name string) error {
 		var err error
-		switch string(name) {
+		switch name {
 		case "iss":
 			lic.Issuer, err = readString(r, "iss")
 			have |= nonEmpty(lic.Issuer, hasIss)
@@ -196,12 +196,12 @@ func parseLicenseClaims(payload []byte, lic *License) error {
 }
 
 // parseLeaseClaims reads the claims of a lease token.
-func parseLeaseClaims(payload []byte, l *Lease) error {
-	r := strictjson.NewReader(payload)
+func parseLeaseClaims(payload string, l *Lease) error {
+	r := strictjson.NewStringReader(payload)
 	have := 0
-	err := r.Object(func(name []byte) error {
+	err := r.Object(func(name string) error {
 		var err error
-		switch string(name) {
+		switch name {
 		case "iss":
 			l.Issuer, err = readString(r, "iss")
 			have |= nonEmpty(l.Issuer, hasIss)

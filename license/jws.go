@@ -31,87 +31,88 @@ var b64 = base64.RawURLEncoding.Strict()
 // verifySignature checks everything up to and including the signature and
 // returns the decoded claims. Nothing in the token is trusted before the
 // signature verifies except to pick the key.
-func (v *Verifier) verifySignature(token string, kind tokenKind) ([]byte, error) {
+func (v *Verifier) verifySignature(token string, kind tokenKind) (string, error) {
 	if len(token) > MaxTokenSize {
-		return nil, fail(ErrMalformed, "token larger than 16 KiB")
+		return "", fail(ErrMalformed, "token larger than 16 KiB")
 	}
 	dot1, dot2, ok := splitCompact(token)
 	if !ok {
-		return nil, fail(ErrMalformed, "not a compact JWS (three base64url segments)")
+		return "", fail(ErrMalformed, "not a compact JWS (three base64url segments)")
 	}
+	raw := []byte(token)
 	// One buffer for the three decoded parts.
 	hLen, pLen, sLen := b64.DecodedLen(dot1), b64.DecodedLen(dot2-dot1-1), b64.DecodedLen(len(token)-dot2-1)
 	buf := make([]byte, hLen+pLen+sLen)
-	header, err := decodeSegment(buf[:hLen], token[:dot1])
+	header, err := decodeSegment(buf[:hLen], raw[:dot1])
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	payload, err := decodeSegment(buf[hLen:hLen+pLen], token[dot1+1:dot2])
+	payload, err := decodeSegment(buf[hLen:hLen+pLen], raw[dot1+1:dot2])
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	sig, err := decodeSegment(buf[hLen+pLen:], token[dot2+1:])
+	sig, err := decodeSegment(buf[hLen+pLen:], raw[dot2+1:])
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	alg, kid, typ, hasKid, err := parseHeader(header)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	switch kind {
 	case typLicense:
 		if typ != "" && !strings.EqualFold(typ, "JWT") {
-			return nil, fail(ErrMalformed, "typ "+quote(typ)+" is not a licence token")
+			return "", fail(ErrMalformed, "typ "+quote(typ)+" is not a licence token")
 		}
 	case typLease:
 		if !strings.EqualFold(typ, TypeLease) {
-			return nil, fail(ErrMalformed, "typ "+quote(typ)+" is not a lease")
+			return "", fail(ErrMalformed, "typ "+quote(typ)+" is not a lease")
 		}
 	}
 	if !knownAlg(alg) {
-		return nil, fail(ErrAlgorithm, "alg "+quote(alg)+" is not allowed")
+		return "", fail(ErrAlgorithm, "alg "+quote(alg)+" is not allowed")
 	}
 	key, err := v.lookup(kid, hasKid)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if alg != key.alg {
-		return nil, fail(ErrAlgorithm, "alg "+quote(alg)+" does not match key "+quote(key.kid)+" ("+key.alg+")")
+		return "", fail(ErrAlgorithm, "alg "+quote(alg)+" does not match key "+quote(key.kid)+" ("+key.alg+")")
 	}
-	if !key.verify(token[:dot2], sig) {
-		return nil, fail(ErrSignature, "signature does not verify with key "+quote(key.kid))
+	if !key.verify(raw[:dot2], sig) {
+		return "", fail(ErrSignature, "signature does not verify with key "+quote(key.kid))
 	}
-	return payload, nil
+	return string(payload), nil
 }
+
+// b64url marks the bytes of the base64url alphabet.
+var b64url = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()
 
 // splitCompact checks the strict shape ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$
 // and returns the positions of the two dots.
 func splitCompact(token string) (dot1, dot2 int, ok bool) {
-	dots := 0
-	last := -1
+	dot1, dot2 = -1, -1
 	for i := 0; i < len(token); i++ {
 		c := token[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
-		case c == '.':
-			if i == last+1 { // empty segment
-				return 0, 0, false
-			}
-			dots++
-			switch dots {
-			case 1:
-				dot1 = i
-			case 2:
-				dot2 = i
-			default:
-				return 0, 0, false
-			}
-			last = i
-		default:
+		if b64url[c] {
+			continue
+		}
+		if c != '.' || dot2 >= 0 {
 			return 0, 0, false
 		}
+		if dot1 < 0 {
+			dot1 = i
+		} else {
+			dot2 = i
+		}
 	}
-	if dots != 2 || last == len(token)-1 {
+	// Three non-empty segments.
+	if dot1 < 1 || dot2 < dot1+2 || dot2 == len(token)-1 {
 		return 0, 0, false
 	}
 	return dot1, dot2, true
@@ -119,8 +120,8 @@ func splitCompact(token string) (dot1, dot2 int, ok bool) {
 
 // decodeSegment decodes canonical base64url: strict decoding refuses
 // non-zero trailing bits, so re-encoding gives the same text.
-func decodeSegment(dst []byte, seg string) ([]byte, error) {
-	n, err := b64.Decode(dst, []byte(seg))
+func decodeSegment(dst, seg []byte) ([]byte, error) {
+	n, err := b64.Decode(dst, seg)
 	if err != nil {
 		return nil, fail(ErrMalformed, "segment is not canonical base64url")
 	}
@@ -133,9 +134,9 @@ func decodeSegment(dst []byte, seg string) ([]byte, error) {
 func parseHeader(h []byte) (alg, kid, typ string, hasKid bool, err error) {
 	r := strictjson.NewReader(h)
 	var hasAlg bool
-	err = r.Object(func(name []byte) error {
+	err = r.Object(func(name string) error {
 		var e error
-		switch string(name) {
+		switch name {
 		case "alg":
 			alg, e = r.String()
 			hasAlg = true
@@ -145,10 +146,10 @@ func parseHeader(h []byte) (alg, kid, typ string, hasKid bool, err error) {
 		case "typ":
 			typ, e = r.String()
 		default:
-			return fail(ErrMalformed, "forbidden header member "+quote(string(name)))
+			return fail(ErrMalformed, "forbidden header member "+quote(name))
 		}
 		if e == strictjson.ErrType {
-			return fail(ErrMalformed, "header member "+string(name)+" must be a string")
+			return fail(ErrMalformed, "header member "+name+" must be a string")
 		}
 		return e
 	})
@@ -194,21 +195,21 @@ func (v *Verifier) lookup(kid string, hasKid bool) (*pubKey, error) {
 }
 
 // verify checks sig over the signing input with the key's pinned algorithm.
-func (k *pubKey) verify(signingInput string, sig []byte) bool {
+func (k *pubKey) verify(signingInput, sig []byte) bool {
 	switch k.alg {
 	case EdDSA:
-		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.ed, []byte(signingInput), sig)
+		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.ed, signingInput, sig)
 	case ES256:
-		h := sha256.Sum256([]byte(signingInput))
+		h := sha256.Sum256(signingInput)
 		return verifyECDSA(k.ec, h[:], sig, 32)
 	case ES384:
-		h := sha512.Sum384([]byte(signingInput))
+		h := sha512.Sum384(signingInput)
 		return verifyECDSA(k.ec, h[:], sig, 48)
 	case RS256:
-		h := sha256.Sum256([]byte(signingInput))
+		h := sha256.Sum256(signingInput)
 		return rsa.VerifyPKCS1v15(k.rsa, crypto.SHA256, h[:], sig) == nil
 	case PS256:
-		h := sha256.Sum256([]byte(signingInput))
+		h := sha256.Sum256(signingInput)
 		return rsa.VerifyPSS(k.rsa, crypto.SHA256, h[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil
 	}
 	return false

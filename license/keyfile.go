@@ -55,9 +55,9 @@ func ParseKeyFile(data []byte) (*KeyFile, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	kf := &KeyFile{}
 	r := strictjson.NewReader(data)
-	err := r.Object(func(name []byte) error {
+	err := r.Object(func(name string) error {
 		var err error
-		switch string(name) {
+		switch name {
 		case "format":
 			kf.Format, err = r.String()
 		case "aud":
@@ -86,7 +86,7 @@ func ParseKeyFile(data []byte) (*KeyFile, error) {
 			err = r.Skip() // unknown fields: tolerated for forward compatibility
 		}
 		if errors.Is(err, strictjson.ErrType) {
-			return fail(ErrKeyFile, "field "+quote(string(name))+" has the wrong type")
+			return fail(ErrKeyFile, "field "+quote(name)+" has the wrong type")
 		}
 		return err
 	})

@@ -1,9 +1,9 @@
 package strictjson
 
 import (
-	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -36,14 +36,20 @@ const (
 // Reader reads one JSON document from a byte slice. The zero value is not
 // usable; call [NewReader].
 type Reader struct {
-	data  []byte
+	data  string
 	pos   int
 	depth int
-	buf   []byte // scratch for unescaping keys
 }
 
-// NewReader returns a reader over data. It does not copy data.
+// NewReader returns a reader over a copy of data.
 func NewReader(data []byte) *Reader {
+	return &Reader{data: string(data)}
+}
+
+// NewStringReader returns a reader over data. Strings it returns that
+// needed no unescaping share memory with data, so reading a document costs
+// few allocations.
+func NewStringReader(data string) *Reader {
 	return &Reader{data: data}
 }
 
@@ -101,9 +107,8 @@ func (e *syntaxError) Unwrap() error { return ErrSyntax }
 
 // Object reads an object, calling fn for each member with its unescaped
 // name. fn must consume the member's value (with a typed read or
-// [Reader.Skip]). The name slice is only valid during the call. Duplicate
-// names are an error.
-func (r *Reader) Object(fn func(name []byte) error) error {
+// [Reader.Skip]). Duplicate names are an error.
+func (r *Reader) Object(fn func(name string) error) error {
 	r.skipSpace()
 	if r.pos >= len(r.data) || r.data[r.pos] != '{' {
 		return ErrType
@@ -113,7 +118,7 @@ func (r *Reader) Object(fn func(name []byte) error) error {
 	}
 	r.pos++
 	// Names seen so far, as offsets into seen.
-	var seenBuf [16][]byte
+	var seenBuf [16]string
 	seen := seenBuf[:0]
 	r.skipSpace()
 	if r.pos < len(r.data) && r.data[r.pos] == '}' {
@@ -126,12 +131,12 @@ func (r *Reader) Object(fn func(name []byte) error) error {
 		if r.pos >= len(r.data) || r.data[r.pos] != '"' {
 			return syntaxErr("expected member name")
 		}
-		name, err := r.readStringBytes(true)
+		name, err := r.readString()
 		if err != nil {
 			return err
 		}
 		for _, s := range seen {
-			if bytes.Equal(s, name) {
+			if s == name {
 				return ErrDuplicate
 			}
 		}
@@ -209,18 +214,13 @@ func (r *Reader) String() (string, error) {
 	if r.pos >= len(r.data) || r.data[r.pos] != '"' {
 		return "", ErrType
 	}
-	b, err := r.readStringBytes(false)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return r.readString()
 }
 
-// readStringBytes reads a string starting at the opening quote. When the
-// string has no escapes it returns a sub-slice of the input; otherwise the
-// unescaped text in a fresh slice (scratch selects the reader's buffer,
-// valid until the next call).
-func (r *Reader) readStringBytes(scratch bool) ([]byte, error) {
+// readString reads a string starting at the opening quote. When the
+// string has no escapes it returns a substring of the input; otherwise the
+// unescaped text in a fresh string.
+func (r *Reader) readString() (string, error) {
 	r.pos++ // opening quote
 	start := r.pos
 	for r.pos < len(r.data) {
@@ -231,43 +231,34 @@ func (r *Reader) readStringBytes(scratch bool) ([]byte, error) {
 			r.pos++
 			return s, nil
 		case c == '\\':
-			return r.readEscaped(start, scratch)
+			return r.readEscaped(start)
 		case c < 0x20:
-			return nil, syntaxErr("control character in string")
+			return "", syntaxErr("control character in string")
 		case c < utf8.RuneSelf:
 			r.pos++
 		default:
-			ru, size := utf8.DecodeRune(r.data[r.pos:])
+			ru, size := utf8.DecodeRuneInString(r.data[r.pos:])
 			if ru == utf8.RuneError && size <= 1 {
-				return nil, syntaxErr("invalid UTF-8")
+				return "", syntaxErr("invalid UTF-8")
 			}
 			r.pos += size
 		}
 	}
-	return nil, syntaxErr("unterminated string")
+	return "", syntaxErr("unterminated string")
 }
 
-func (r *Reader) readEscaped(start int, scratch bool) ([]byte, error) {
-	var out []byte
-	if scratch {
-		out = r.buf[:0]
-	}
+func (r *Reader) readEscaped(start int) (string, error) {
+	out := make([]byte, 0, r.pos-start+16)
 	out = append(out, r.data[start:r.pos]...)
 	for r.pos < len(r.data) {
 		c := r.data[r.pos]
 		switch {
 		case c == '"':
 			r.pos++
-			if scratch {
-				// Keep the buffer for reuse, but hand out a copy so that
-				// names stored for duplicate checks stay intact.
-				r.buf = out[:0]
-				return append([]byte(nil), out...), nil
-			}
-			return out, nil
+			return string(out), nil
 		case c == '\\':
 			if r.pos+1 >= len(r.data) {
-				return nil, syntaxErr("unterminated escape")
+				return "", syntaxErr("unterminated escape")
 			}
 			e := r.data[r.pos+1]
 			r.pos += 2
@@ -287,39 +278,39 @@ func (r *Reader) readEscaped(start int, scratch bool) ([]byte, error) {
 			case 'u':
 				ru, ok := r.hex4()
 				if !ok {
-					return nil, syntaxErr("bad \\u escape")
+					return "", syntaxErr("bad \\u escape")
 				}
 				if utf16.IsSurrogate(ru) {
 					// Must be a high surrogate followed by \uDC00-\uDFFF.
 					if ru >= 0xDC00 || r.pos+1 >= len(r.data) || r.data[r.pos] != '\\' || r.data[r.pos+1] != 'u' {
-						return nil, syntaxErr("lone surrogate")
+						return "", syntaxErr("lone surrogate")
 					}
 					r.pos += 2
 					lo, ok := r.hex4()
 					if !ok || lo < 0xDC00 || lo > 0xDFFF {
-						return nil, syntaxErr("lone surrogate")
+						return "", syntaxErr("lone surrogate")
 					}
 					ru = utf16.DecodeRune(ru, lo)
 				}
 				out = utf8.AppendRune(out, ru)
 			default:
-				return nil, syntaxErr("bad escape")
+				return "", syntaxErr("bad escape")
 			}
 		case c < 0x20:
-			return nil, syntaxErr("control character in string")
+			return "", syntaxErr("control character in string")
 		case c < utf8.RuneSelf:
 			out = append(out, c)
 			r.pos++
 		default:
-			ru, size := utf8.DecodeRune(r.data[r.pos:])
+			ru, size := utf8.DecodeRuneInString(r.data[r.pos:])
 			if ru == utf8.RuneError && size <= 1 {
-				return nil, syntaxErr("invalid UTF-8")
+				return "", syntaxErr("invalid UTF-8")
 			}
 			out = append(out, r.data[r.pos:r.pos+size]...)
 			r.pos += size
 		}
 	}
-	return nil, syntaxErr("unterminated string")
+	return "", syntaxErr("unterminated string")
 }
 
 func (r *Reader) hex4() (rune, bool) {
@@ -346,7 +337,7 @@ func (r *Reader) hex4() (rune, bool) {
 
 // number scans a JSON number and returns its text and whether it is a
 // plain integer (no fraction or exponent).
-func (r *Reader) number() ([]byte, bool, error) {
+func (r *Reader) number() (string, bool, error) {
 	r.skipSpace()
 	start := r.pos
 	d := r.data
@@ -362,13 +353,13 @@ func (r *Reader) number() ([]byte, bool, error) {
 			r.pos++
 		}
 	default:
-		return nil, false, syntaxErr("bad number")
+		return "", false, syntaxErr("bad number")
 	}
 	if r.pos < len(d) && d[r.pos] == '.' {
 		integer = false
 		r.pos++
 		if !r.digits() {
-			return nil, false, syntaxErr("bad fraction")
+			return "", false, syntaxErr("bad fraction")
 		}
 	}
 	if r.pos < len(d) && (d[r.pos] == 'e' || d[r.pos] == 'E') {
@@ -378,7 +369,7 @@ func (r *Reader) number() ([]byte, bool, error) {
 			r.pos++
 		}
 		if !r.digits() {
-			return nil, false, syntaxErr("bad exponent")
+			return "", false, syntaxErr("bad exponent")
 		}
 	}
 	return d[start:r.pos], integer, nil
@@ -405,7 +396,7 @@ func (r *Reader) Int() (int64, error) {
 	if !integer || len(text) > 19 {
 		return 0, ErrType
 	}
-	v, err := strconv.ParseInt(string(text), 10, 64)
+	v, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
 		return 0, ErrType
 	}
@@ -416,18 +407,18 @@ func (r *Reader) Int() (int64, error) {
 func (r *Reader) Skip() error {
 	switch r.Peek() {
 	case String:
-		_, err := r.readStringBytes(false)
+		_, err := r.readString()
 		return err
 	case Number:
 		_, _, err := r.number()
 		return err
 	case Object:
-		return r.Object(func([]byte) error { return r.Skip() })
+		return r.Object(func(string) error { return r.Skip() })
 	case Array:
 		return r.Array(r.Skip)
 	case Bool, Null:
 		for _, lit := range [...]string{"true", "false", "null"} {
-			if bytes.HasPrefix(r.data[r.pos:], []byte(lit)) {
+			if strings.HasPrefix(r.data[r.pos:], lit) {
 				r.pos += len(lit)
 				return nil
 			}
