@@ -1,0 +1,223 @@
+package licensetest
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/licensekit/licensekit/license"
+)
+
+// TB is the part of [testing.TB] an [Issuer] uses: *testing.T, *testing.B
+// and *testing.F implement it. It is an interface of its own only so that
+// code without a test — an Example, a corpus generator — can pass a stand-in.
+// Fatalf must not return (testing's calls runtime.Goexit); if a stand-in's
+// does, the Issuer panics with the same message.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// DefaultIssuerName is the iss claim of tokens minted by an [Issuer] made
+// without [WithIssuerName].
+const DefaultIssuerName = "licensetest"
+
+// DefaultRSABits is the size of the RSA keys an [Issuer] generates.
+const DefaultRSABits = 2048
+
+// Key is one signing key of an [Issuer].
+type Key struct {
+	Alg    string           // "EdDSA", "ES256", "ES384", "RS256" or "PS256"
+	KID    string           // RFC 7638 SHA-256 JWK thumbprint of Public, base64url without padding
+	Public crypto.PublicKey // ed25519.PublicKey, *ecdsa.PublicKey or *rsa.PublicKey
+	Signer crypto.Signer    // the private key: ed25519.PrivateKey, *ecdsa.PrivateKey or *rsa.PrivateKey
+}
+
+// Issuer is a fake licence issuer: a set of fresh signing keys and a name.
+// It mints licence tokens ([Issuer.Mint]), leases ([Issuer.MintLease]) and
+// key files ([Issuer.KeyFile]), and publishes its public keys as JWKS, PEM
+// or a ready [license.Keyring]. Make one with [NewIssuer]. An Issuer is
+// immutable and safe for concurrent use; failures are reported through the
+// TB it was made with.
+type Issuer struct {
+	t    TB
+	name string
+	keys []Key
+}
+
+// IssuerOption configures [NewIssuer].
+type IssuerOption func(*issuerConfig)
+
+type issuerConfig struct {
+	algs    []string
+	name    string
+	rsaBits int
+}
+
+// WithAlgorithms makes one fresh key per entry, in order, each pinned to
+// that algorithm: "EdDSA" (Ed25519), "ES256" (P-256), "ES384" (P-384),
+// "RS256" or "PS256" (RSA, [DefaultRSABits] bits unless [WithRSABits]).
+// Repeat an algorithm for several keys of one kind, as in a key rotation.
+// The first key signs unless [SignWith] picks another. The default is a
+// single "EdDSA" key. RSA key generation takes a noticeable fraction of a
+// second; nothing is cached between issuers.
+func WithAlgorithms(algs ...string) IssuerOption {
+	return func(c *issuerConfig) { c.algs = append([]string(nil), algs...) }
+}
+
+// WithIssuerName sets the iss claim of minted tokens (default
+// [DefaultIssuerName]).
+func WithIssuerName(name string) IssuerOption {
+	return func(c *issuerConfig) { c.name = name }
+}
+
+// WithRSABits sets the size of generated RSA keys (default
+// [DefaultRSABits]). Use 1024 to test that weak keys are refused: such an
+// issuer still signs, but [Issuer.Keyring] fails because
+// [license.ParseKeyring] refuses the key; test that refusal with
+// [Issuer.JWKS] or [Issuer.PEM].
+func WithRSABits(bits int) IssuerOption {
+	return func(c *issuerConfig) { c.rsaBits = bits }
+}
+
+// NewIssuer returns an issuer with fresh keys. Key generation failures and
+// unknown algorithms fail the test.
+func NewIssuer(t TB, opts ...IssuerOption) *Issuer {
+	t.Helper()
+	c := issuerConfig{algs: []string{license.EdDSA}, name: DefaultIssuerName, rsaBits: DefaultRSABits}
+	for _, o := range opts {
+		o(&c)
+	}
+	i := &Issuer{t: t, name: c.name}
+	if len(c.algs) == 0 {
+		i.fatalf("licensetest: WithAlgorithms needs at least one algorithm")
+	}
+	for _, alg := range c.algs {
+		signer, err := generate(alg, c.rsaBits)
+		if err != nil {
+			i.fatalf("licensetest: generating a %s key: %v", alg, err)
+		}
+		pub := signer.Public()
+		kid, err := thumbprint(pub)
+		if err != nil {
+			i.fatalf("licensetest: thumbprint of a %s key: %v", alg, err)
+		}
+		i.keys = append(i.keys, Key{Alg: alg, KID: kid, Public: pub, Signer: signer})
+	}
+	return i
+}
+
+func generate(alg string, rsaBits int) (crypto.Signer, error) {
+	switch alg {
+	case license.EdDSA:
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		return priv, err
+	case license.ES256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case license.ES384:
+		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case license.RS256, license.PS256:
+		return rsa.GenerateKey(rand.Reader, rsaBits)
+	}
+	return nil, fmt.Errorf("unknown algorithm %q (want EdDSA, ES256, ES384, RS256 or PS256)", alg)
+}
+
+// thumbprint is the RFC 7638 SHA-256 JWK thumbprint, base64url without padding.
+func thumbprint(pub crypto.PublicKey) (string, error) {
+	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(tp), nil
+}
+
+// fatalf reports through the issuer's TB and never returns.
+func (i *Issuer) fatalf(format string, args ...any) {
+	i.t.Helper()
+	i.t.Fatalf(format, args...)
+	panic(fmt.Sprintf(format, args...)) // only reached with a TB whose Fatalf returns
+}
+
+// Name returns the issuer name, the iss claim of minted tokens.
+func (i *Issuer) Name() string { return i.name }
+
+// Keys returns the issuer's keys, in the order of [WithAlgorithms]. The
+// slice is a copy; the keys themselves must not be modified.
+func (i *Issuer) Keys() []Key { return append([]Key(nil), i.keys...) }
+
+// key returns the key with the given kid.
+func (i *Issuer) key(kid string) Key {
+	i.t.Helper()
+	for _, k := range i.keys {
+		if k.KID == kid {
+			return k
+		}
+	}
+	i.fatalf("licensetest: issuer has no key with kid %q", kid)
+	return Key{}
+}
+
+// JWKS returns the public keys as a JWK Set document, {"keys": [...]},
+// indented. Each key carries kty and its parameters (crv, x, y or n, e),
+// kid, alg and "use": "sig"; no private material.
+func (i *Issuer) JWKS() []byte {
+	i.t.Helper()
+	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(i.keys))}
+	for n, k := range i.keys {
+		set.Keys[n] = jose.JSONWebKey{Key: k.Public, KeyID: k.KID, Algorithm: k.Alg, Use: "sig"}
+	}
+	data, err := json.MarshalIndent(set, "", "  ")
+	if err != nil {
+		i.fatalf("licensetest: encoding JWKS: %v", err)
+	}
+	return append(data, '\n')
+}
+
+// PEM returns the public keys as PKIX "PUBLIC KEY" PEM blocks, one per key,
+// in order. PEM has no room for kid or alg: a reader derives the kid as the
+// thumbprint (the same value as [Key.KID]) and takes RSA keys as RS256, so
+// a PS256 key only keeps its algorithm in [Issuer.JWKS].
+func (i *Issuer) PEM() []byte {
+	i.t.Helper()
+	var buf bytes.Buffer
+	for _, k := range i.keys {
+		der, err := x509.MarshalPKIXPublicKey(k.Public)
+		if err != nil {
+			i.fatalf("licensetest: encoding a %s public key: %v", k.Alg, err)
+		}
+		if err := pem.Encode(&buf, &pem.Block{Type: "PUBLIC KEY", Bytes: der}); err != nil {
+			i.fatalf("licensetest: encoding PEM: %v", err)
+		}
+	}
+	return buf.Bytes()
+}
+
+// Keyring returns the public keys parsed by [license.ParseKeyring] from
+// [Issuer.JWKS], as a product would load them. A parse failure (such as a
+// key made weak with [WithRSABits]) fails the test.
+func (i *Issuer) Keyring() *license.Keyring {
+	i.t.Helper()
+	kr, err := license.ParseKeyring(i.JWKS())
+	if err != nil {
+		i.fatalf("licensetest: parsing the issuer's own JWKS: %v", err)
+	}
+	return kr
+}
+
+// Verifier returns a [license.Verifier] for this issuer's tokens: its
+// [Issuer.Keyring], [license.WithIssuer] set to [Issuer.Name], then opts.
+func (i *Issuer) Verifier(opts ...license.Option) *license.Verifier {
+	i.t.Helper()
+	return license.NewVerifier(i.Keyring(), append([]license.Option{license.WithIssuer(i.name)}, opts...)...)
+}
