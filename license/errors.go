@@ -72,3 +72,13 @@ func (w *wrapped) Unwrap() error { return w.sentinel }
 func fail(sentinel *Error, detail string) error {
 	return &wrapped{sentinel: sentinel, detail: detail}
 }
+
+// ErrCapability is returned by [Manager.Require] when the licence allows
+// use but does not grant the capability asked for. It is an addition to
+// the sentinels of SPEC §2, which has no code for this case.
+var ErrCapability = &Error{"CAPABILITY_NOT_GRANTED", "license: capability not granted"}
+
+// ErrUnlicensed is returned by [Manager.Require] when there is no valid
+// licence key at all and no more specific reason is known. An addition to
+// SPEC §2.
+var ErrUnlicensed = &Error{"UNLICENSED", "license: no valid licence key"}

@@ -1,0 +1,100 @@
+package license
+
+import (
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+)
+
+// EnvGrace names an environment variable that shortens the offline grace
+// window, as a Go duration ("72h"). It can never lengthen what the signed
+// lease allows; values that do not parse, or are not positive, are ignored.
+const EnvGrace = "LICENSEKIT_GRACE"
+
+// Config configures [Open]. The zero value of every optional field does the
+// safe, sensible thing.
+type Config struct {
+	// Keys verifies licence tokens and leases. Required.
+	Keys *Keyring
+	// KeyFile is the path of the customer's downloaded key file (SPEC §4).
+	// A missing or invalid file is not an error of Open: the manager starts
+	// in [StateUnlicensed] and Status says why.
+	KeyFile string
+	// AppID names the product. It keys the machine fingerprint and the
+	// state file, so two products on one machine never share either.
+	// Required.
+	AppID string
+
+	// ServerURL is the control plane, e.g. "https://licensing.example.com".
+	// Empty means offline mode: no activation and no heartbeat; the
+	// licence is active while its key verifies.
+	ServerURL string
+	// StateDir is where the grace state lives; empty means a directory
+	// under os.UserConfigDir().
+	StateDir string
+
+	// Issuer and Audience, when set, are required of every licence token
+	// (see [WithIssuer], [WithAudience]); Issuer also of every lease.
+	Issuer, Audience string
+	// Leeway is the tolerated clock skew on a licence's dates; zero means
+	// [DefaultLeeway].
+	Leeway time.Duration
+
+	// MaxGrace, when positive, shortens the offline grace window: use ends
+	// MaxGrace after the newest lease was received if that comes before the
+	// lease's own exp. It can never lengthen it. The environment variable
+	// [EnvGrace] can shorten it further.
+	MaxGrace time.Duration
+	// ClockTolerance is how far the wall clock may go back below its
+	// high-water mark before the licence locks (ErrClockTampered). Zero
+	// means one hour.
+	ClockTolerance time.Duration
+
+	// ActivationOptional lets an online product run on a valid key before
+	// this machine's first activation succeeds (for example while it
+	// installs without a network). The default is to require activation:
+	// [StateInactive] until the control plane has bound the licence here.
+	// Be aware of what it gives away: without a lease, nothing but the
+	// licence's own exp limits use, so a product that deletes its state
+	// file and stays offline keeps running. Leave it off unless the
+	// licence's exp is the limit you mean.
+	ActivationOptional bool
+
+	// MachineID pins the machine identity for containers and clusters (a
+	// pod's stable name, say). It is keyed with AppID before use and never
+	// sent. Empty means the environment variable LICENSEKIT_MACHINE_ID, or
+	// the operating system's machine id.
+	MachineID string
+
+	// HTTPClient sends control-plane requests; nil means a client with sane
+	// timeouts that does not follow redirects.
+	HTTPClient *http.Client
+	// Logger receives the manager's records; nil is silent. Tokens and
+	// secrets are never logged whole.
+	Logger *slog.Logger
+	// OnChange is called after every change of State (not on every
+	// heartbeat), with the new status. It is called from the manager's own
+	// goroutines, one call at a time; it must not block for long and must
+	// not call [Manager.Close].
+	OnChange func(Status)
+
+	// Now is the wall clock; nil means time.Now. Tests inject a clock that
+	// jumps back to exercise tamper detection.
+	Now func() time.Time
+}
+
+// maxGrace returns the effective grace cap: the smaller positive value of
+// the config and the environment, or 0 for none.
+func (c *Config) maxGrace() time.Duration {
+	g := c.MaxGrace
+	if s := os.Getenv(EnvGrace); s != "" {
+		if d, err := time.ParseDuration(s); err == nil && d > 0 && (g <= 0 || d < g) {
+			g = d
+		}
+	}
+	if g < 0 {
+		g = 0
+	}
+	return g
+}

@@ -1,0 +1,137 @@
+package license
+
+import (
+	"errors"
+	"time"
+
+	"github.com/licensekit/licensekit/grace"
+)
+
+// evaluate recomputes the state from the licence, the grace state, the
+// control plane's last answers and the clock, and publishes a new
+// snapshot. It returns the published snapshot and whether the state
+// changed. m.mu must be held.
+func (m *Manager) evaluate() (*snapshot, bool) {
+	now := m.now()
+	state, reason := m.decide(now)
+	st := Status{
+		State:       state,
+		License:     m.lic,
+		Err:         reason,
+		LastError:   m.lastErr,
+		Online:      m.online(),
+		LastContact: m.lastContact,
+	}
+	if l := m.st.Lease; l != nil && m.online() {
+		st.LeaseID = l.ID
+		st.GraceDeadline = m.window.Deadline
+	}
+	s := &snapshot{status: st, err: reason}
+	if state.Allowed() {
+		s.err = nil
+	}
+	prev := m.snap.Swap(s)
+	changed := prev == nil || prev.status.State != state
+	if changed && prev != nil {
+		m.log.Info("licensekit: state changed", "from", prev.status.State.String(), "to", state.String(), "reason", errString(reason))
+	}
+	if changed && m.st.LastState != state.String() && m.store != nil {
+		m.st.LastState = state.String()
+		m.save()
+	}
+	return s, changed
+}
+
+// decide is the state machine of SPEC §11. It also records a clock
+// set back beyond tolerance as a sticky fact. m.mu must be held.
+func (m *Manager) decide(now time.Time) (State, error) {
+	if m.lic == nil {
+		if errors.Is(m.licErr, ErrExpired) {
+			return StateExpired, m.licErr
+		}
+		return StateUnlicensed, orUnlicensed(m.licErr)
+	}
+	if now.After(m.lic.ExpiresAt.Add(m.verifier.leeway)) {
+		return StateExpired, fail(ErrExpired, "licence "+m.lic.ID+" expired at "+m.lic.ExpiresAt.Format(time.RFC3339))
+	}
+	w, gerr := m.policy.Check(m.st, now)
+	m.window = w
+	if errors.Is(gerr, grace.ErrClockTampered) {
+		if !m.st.ClockTampered && m.online() {
+			m.st.ClockTampered = true // sticky until the control plane answers
+			m.save()
+		}
+		return StateLocked, wrapGrace(ErrClockTampered, gerr)
+	}
+	if !m.online() {
+		// Offline mode: the key alone decides, guarded by the clock's
+		// high-water mark (checked above, not sticky: with no control
+		// plane to clear it, the lock lasts while the clock is behind).
+		return StateActive, nil
+	}
+	switch {
+	case errors.Is(gerr, grace.ErrRevoked):
+		return StateLocked, wrapGrace(ErrRevoked, gerr)
+	case errors.Is(m.definitive, ErrSuspended):
+		return StateSuspended, m.definitive
+	case m.definitive != nil:
+		return StateInactive, m.definitive
+	case errors.Is(gerr, grace.ErrSuspended):
+		return StateSuspended, wrapGrace(ErrSuspended, gerr)
+	case errors.Is(gerr, grace.ErrNoLease):
+		if m.cfg.ActivationOptional {
+			return StateActive, nil
+		}
+		return StateInactive, fail(ErrNotActivated, "licence "+m.lic.ID+" is not activated on this machine")
+	case errors.Is(gerr, grace.ErrGraceExpired):
+		return StateLocked, wrapGrace(ErrGraceExpired, gerr)
+	case gerr != nil:
+		return StateLocked, wrapGrace(ErrGraceExpired, gerr)
+	}
+	if m.reachable {
+		return StateActive, nil
+	}
+	return StateGrace, nil
+}
+
+// nextWake returns how long the watchdog may sleep before the state could
+// change by the passage of time alone. m.mu must be held.
+func (m *Manager) nextWake(now time.Time) time.Duration {
+	wait := clockTick
+	consider := func(t time.Time) {
+		if t.IsZero() {
+			return
+		}
+		// Wake just after t: use is still allowed at t itself.
+		if d := t.Sub(now) + time.Nanosecond; d > 0 && d < wait {
+			wait = d
+		}
+	}
+	if m.lic != nil {
+		consider(m.lic.ExpiresAt.Add(m.verifier.leeway))
+	}
+	if m.online() && m.st.Lease != nil {
+		consider(m.window.Deadline)
+	}
+	return wait
+}
+
+func orUnlicensed(err error) error {
+	if err == nil {
+		return ErrUnlicensed
+	}
+	return err
+}
+
+// wrapGrace turns a grace verdict into this package's sentinel, keeping
+// grace's detail.
+func wrapGrace(sentinel *Error, gerr error) error {
+	return fail(sentinel, gerr.Error())
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,246 @@
+package license
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/licensekit/licensekit/fingerprint"
+	"github.com/licensekit/licensekit/grace"
+	"github.com/licensekit/licensekit/heartbeat"
+)
+
+// ErrConfig is returned by [Open] for a configuration it cannot work with.
+var ErrConfig = errors.New("license: invalid configuration")
+
+// clockTick is how often the manager reads the clock when nothing else
+// happens, to move the high-water mark forward (the grace store writes it
+// at most every few minutes). Deadlines are met exactly by their own timers.
+const clockTick = time.Hour
+
+// hwWriteEvery is how far the high-water mark must move before it is
+// written to disk: a quarter of the default clock tolerance, so a crash
+// loses at most that much of the mark.
+const hwWriteEvery = 15 * time.Minute
+
+// Manager ties a key file, this machine's fingerprint, the grace state and
+// (online) the heartbeat loop together, and answers [Manager.Status] and
+// [Manager.Require] from an atomically published snapshot: no lock, no
+// allocation, no I/O. Build it with [Open]; stop it with [Manager.Close].
+// It is safe for concurrent use.
+type Manager struct {
+	cfg      Config
+	now      func() time.Time
+	log      *slog.Logger
+	verifier *Verifier
+	fp       fingerprint.Fingerprint
+	policy   grace.Policy
+	store    *grace.Store // nil without a valid licence
+	loop     *heartbeat.Loop
+
+	snap atomic.Pointer[snapshot]
+
+	mu          sync.Mutex // guards everything below and the publishing of snap
+	kf          *KeyFile
+	lic         *License
+	licErr      error
+	st          grace.State // the in-memory copy of the persisted state
+	window      grace.Window
+	reachable   bool  // the last contact attempt got an answer
+	definitive  error // a standing refusal of the control plane (bound elsewhere, unknown)
+	lastErr     error // the last transport failure
+	lastContact time.Time
+
+	wake   chan struct{} // re-arms the watchdog after a change
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed sync.Once
+}
+
+// snapshot is what Status and Require read.
+type snapshot struct {
+	status Status
+	err    error // nil when use is allowed
+}
+
+// Open loads the key file, verifies it, computes this machine's
+// fingerprint, opens the grace state and, when cfg.ServerURL is set, starts
+// the heartbeat loop that activates the licence on this machine and keeps
+// its lease fresh. ctx bounds Open's own work; the loop runs until
+// [Manager.Close].
+//
+// Open fails only for an unusable configuration or machine (no keys, no
+// AppID, no readable machine identity, no usable state directory). A
+// missing, invalid or expired licence is not an error of Open: the manager
+// starts, and Status and Require say why use is not allowed.
+func Open(ctx context.Context, cfg Config) (*Manager, error) {
+	if cfg.Keys == nil || cfg.Keys.Len() == 0 {
+		return nil, fmt.Errorf("%w: Keys is required", ErrConfig)
+	}
+	if cfg.AppID == "" {
+		return nil, fmt.Errorf("%w: AppID is required", ErrConfig)
+	}
+	m := &Manager{cfg: cfg, now: cfg.Now, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	var fpOpts []fingerprint.Option
+	if cfg.MachineID != "" {
+		fpOpts = append(fpOpts, fingerprint.WithMachineID(cfg.MachineID))
+	}
+	fp, err := fingerprint.Compute(ctx, cfg.AppID, fpOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	m.fp = fp
+	m.policy = grace.Policy{Tolerance: cfg.ClockTolerance, MaxGrace: cfg.maxGrace()}
+	opts := []Option{WithLeeway(cfg.Leeway), WithClock(m.now), WithFingerprint(fp.Matches)}
+	if cfg.Leeway == 0 {
+		opts[0] = WithLeeway(DefaultLeeway)
+	}
+	if cfg.Issuer != "" {
+		opts = append(opts, WithIssuer(cfg.Issuer))
+	}
+	if cfg.Audience != "" {
+		opts = append(opts, WithAudience(cfg.Audience))
+	}
+	m.verifier = NewVerifier(cfg.Keys, opts...)
+
+	m.loadLicense()
+	if m.lic != nil {
+		if err := m.openStore(); err != nil {
+			return nil, err
+		}
+	}
+	if m.online() && m.lic != nil && m.st.Lease == nil && m.st.ActivationKey == "" {
+		// Persist the activation's idempotency key before the first send,
+		// so that a retry after a crash cannot bind twice.
+		m.st.ActivationKey = heartbeat.NewIdempotencyKey()
+		m.save()
+	}
+	m.mu.Lock()
+	m.evaluate()
+	m.mu.Unlock()
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(1)
+	go m.watch(runCtx)
+	if m.online() && m.lic != nil {
+		m.startLoop(runCtx)
+	}
+	return m, nil
+}
+
+func (m *Manager) online() bool { return m.cfg.ServerURL != "" }
+
+// loadLicense reads and verifies the key file.
+func (m *Manager) loadLicense() {
+	if m.cfg.KeyFile == "" {
+		m.licErr = fail(ErrUnlicensed, "no key file configured")
+		return
+	}
+	kf, err := LoadKeyFile(m.cfg.KeyFile)
+	if err != nil {
+		m.licErr = err
+		return
+	}
+	m.kf = kf
+	m.lic, m.licErr = m.verifier.VerifyKeyFile(kf)
+}
+
+// openStore opens and reads the grace state of the current licence.
+func (m *Manager) openStore() error {
+	store, err := grace.Open(grace.Options{
+		Dir:         m.cfg.StateDir,
+		AppID:       m.cfg.AppID,
+		LicenseID:   m.lic.ID,
+		SealKey:     m.fp.MachineHash(),
+		VerifyLease: m.verifyStoredLease,
+		Policy:      m.policy,
+		WriteEvery:  hwWriteEvery,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	m.store = store
+	st, err := store.Load()
+	switch {
+	case err == nil, errors.Is(err, grace.ErrNoState):
+	case errors.Is(err, grace.ErrLeaseRejected):
+		m.log.Warn("licensekit: stored lease rejected; going online for a new one", "err", err)
+	default:
+		// Unreadable, edited or foreign state counts as "no lease": the
+		// product must reach the control plane. It never grants time.
+		m.log.Warn("licensekit: grace state unusable; treating as no lease", "err", err)
+	}
+	m.st = st
+	return nil
+}
+
+// verifyStoredLease re-verifies a lease read back from disk.
+func (m *Manager) verifyStoredLease(token string) (*grace.Lease, error) {
+	l, err := m.verifier.VerifyLease(token)
+	if err != nil {
+		return nil, err
+	}
+	return toGraceLease(token, l), nil
+}
+
+func toGraceLease(token string, l *Lease) *grace.Lease {
+	return &grace.Lease{
+		Token: token, ID: l.ID, LicenseID: l.LicenseID, Status: l.Status,
+		Fingerprint: l.Fingerprint, IssuedAt: l.IssuedAt, ExpiresAt: l.ExpiresAt,
+	}
+}
+
+// save persists m.st; failures are logged and the in-memory state stands
+// (it is never more generous than what is on disk).
+func (m *Manager) save() {
+	if m.store == nil {
+		return
+	}
+	if err := m.store.Save(m.st); err != nil {
+		m.log.Warn("licensekit: saving grace state failed", "err", err)
+	}
+}
+
+// Status returns the current snapshot. It takes no lock, does no I/O and
+// does not allocate.
+func (m *Manager) Status() Status { return m.snap.Load().status }
+
+// Require returns nil only while the state allows use and the licence
+// grants capability. Otherwise it returns an error wrapping the reason's
+// sentinel ([ErrGraceExpired], [ErrRevoked], …) or [ErrCapability]. It
+// takes no lock, does no I/O and does not allocate.
+func (m *Manager) Require(capability string) error {
+	s := m.snap.Load()
+	if s.err != nil {
+		return s.err
+	}
+	for _, c := range s.status.License.Capabilities {
+		if c == capability {
+			return nil
+		}
+	}
+	return ErrCapability
+}
+
+// Close stops the heartbeat loop and the watchdog and returns when both
+// have exited. It is safe to call more than once. Status and Require keep
+// answering from the last snapshot.
+func (m *Manager) Close() error {
+	m.closed.Do(func() {
+		m.cancel()
+		m.wg.Wait()
+	})
+	return nil
+}
+
