@@ -243,4 +243,3 @@ func (m *Manager) Close() error {
 	})
 	return nil
 }
-
