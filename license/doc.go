@@ -35,6 +35,44 @@
 //   - Licence tokens and leases (typ "lease+jwt") are told apart by typ and
 //     claims, so neither can stand in for the other.
 //
+// # The manager
+//
+// [Open] ties the pieces together for a product binary: it loads and
+// verifies the key file, computes this machine's fingerprint (package
+// fingerprint), opens the grace state (package grace) and, when
+// Config.ServerURL is set, runs the heartbeat loop (package heartbeat)
+// that activates the licence on this machine and keeps a signed lease
+// fresh. [Manager.Status] and [Manager.Require] read an atomically
+// published snapshot: no lock, no I/O, no allocation — cheap enough for
+// every request.
+//
+// States and transitions (SPEC §11). Only active and grace allow use.
+//
+//	from         event                                           to
+//	(start)      no key file, or it does not verify              unlicensed
+//	(start)      key past exp (+ leeway)                          expired
+//	(start)      offline mode, key verifies                      active
+//	(start)      online, valid stored lease for this machine     active
+//	(start)      online, no lease                                inactive
+//	(start)      stored sticky revoke / clock-tamper fact        locked
+//	inactive     activation succeeds                             active
+//	inactive     activation refused: bound elsewhere (409)       inactive (ErrFingerprint)
+//	any online   heartbeat succeeds, lease "active"              active
+//	active       transport failure (network, timeout, 5xx, 429)  grace
+//	grace        lease exp passes (deadline + 1 s)               locked (ErrGraceExpired)
+//	locked       heartbeat succeeds, lease "active"              active
+//	any online   lease "suspended" or 403 SUSPENDED              suspended
+//	suspended    control plane restores: lease "active"          active
+//	any online   lease "revoked" or 403 REVOKED                  locked (ErrRevoked, sticky on disk)
+//	any online   heartbeat 409: rebound to another machine       inactive (ErrFingerprint; lease dropped)
+//	any online   heartbeat 404: licence unknown                  inactive (ErrNotActivated; lease dropped)
+//	any          clock below high-water mark − tolerance         locked (ErrClockTampered; sticky online)
+//	any          licence exp passes                              expired
+//
+// Transport failures never take use away by themselves: only the passing
+// of the signed lease's exp does. Definitive answers act at once.
+// Config.OnChange hears of transitions only, not of every beat.
+//
 // Every refusal wraps exactly one sentinel error ([ErrMalformed],
 // [ErrSignature], [ErrExpired], …); [Code] gives its stable machine code.
 // Error messages quote at most a short, escaped prefix of untrusted text and
