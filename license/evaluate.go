@@ -54,20 +54,24 @@ func (m *Manager) decide(now time.Time) (State, error) {
 	if now.After(m.lic.ExpiresAt.Add(m.verifier.leeway)) {
 		return StateExpired, fail(ErrExpired, "licence "+m.lic.ID+" expired at "+m.lic.ExpiresAt.Format(time.RFC3339))
 	}
+	if !m.online() {
+		// Offline mode: the key alone decides, guarded by the clock's
+		// high-water mark. With no control plane to clear it, a clock
+		// lock lasts while the clock is behind, and no longer.
+		if hw := m.st.HighWater; !hw.IsZero() && now.Before(hw.Add(-m.tolerance())) {
+			return StateLocked, fail(ErrClockTampered, "clock reads "+now.UTC().Format(time.RFC3339)+
+				", more than the tolerance below the high-water mark "+hw.UTC().Format(time.RFC3339))
+		}
+		return StateActive, nil
+	}
 	w, gerr := m.policy.Check(m.st, now)
 	m.window = w
 	if errors.Is(gerr, grace.ErrClockTampered) {
-		if !m.st.ClockTampered && m.online() {
+		if !m.st.ClockTampered {
 			m.st.ClockTampered = true // sticky until the control plane answers
 			m.save()
 		}
 		return StateLocked, wrapGrace(ErrClockTampered, gerr)
-	}
-	if !m.online() {
-		// Offline mode: the key alone decides, guarded by the clock's
-		// high-water mark (checked above, not sticky: with no control
-		// plane to clear it, the lock lasts while the clock is behind).
-		return StateActive, nil
 	}
 	switch {
 	case errors.Is(gerr, grace.ErrRevoked):
@@ -88,10 +92,10 @@ func (m *Manager) decide(now time.Time) (State, error) {
 	case gerr != nil:
 		return StateLocked, wrapGrace(ErrGraceExpired, gerr)
 	}
-	if m.reachable {
-		return StateActive, nil
+	if m.unreachable {
+		return StateGrace, nil
 	}
-	return StateGrace, nil
+	return StateActive, nil
 }
 
 // nextWake returns how long the watchdog may sleep before the state could
@@ -114,6 +118,18 @@ func (m *Manager) nextWake(now time.Time) time.Duration {
 		consider(m.window.Deadline)
 	}
 	return wait
+}
+
+// tolerance is the effective clock tolerance, as grace.Policy applies it.
+func (m *Manager) tolerance() time.Duration {
+	switch t := m.cfg.ClockTolerance; {
+	case t == 0:
+		return grace.DefaultTolerance
+	case t < 0:
+		return 0
+	default:
+		return t
+	}
 }
 
 func orUnlicensed(err error) error {

@@ -50,7 +50,7 @@ type Manager struct {
 	licErr      error
 	st          grace.State // the in-memory copy of the persisted state
 	window      grace.Window
-	reachable   bool  // the last contact attempt got an answer
+	unreachable bool  // the last contact attempt got no answer
 	definitive  error // a standing refusal of the control plane (bound elsewhere, unknown)
 	lastErr     error // the last transport failure
 	lastContact time.Time

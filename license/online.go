@@ -56,7 +56,7 @@ func (m *Manager) handle(r heartbeat.Result) {
 	case heartbeat.IsDefinitive(r.Err):
 		m.refused(r.Err)
 	default:
-		m.reachable = false
+		m.unreachable = true
 		m.lastErr = r.Err
 	}
 	if now.After(m.st.HighWater) {
@@ -80,12 +80,12 @@ func (m *Manager) accept(token string) {
 	}
 	if err != nil {
 		m.log.Warn("licensekit: control plane sent an unusable lease", "err", err)
-		m.reachable = false
+		m.unreachable = true
 		m.lastErr = err
 		return
 	}
 	now := m.now()
-	m.reachable = true
+	m.unreachable = false
 	m.lastErr = nil
 	m.definitive = nil
 	m.lastContact = now
@@ -101,7 +101,7 @@ func (m *Manager) accept(token string) {
 
 // refused applies a definitive answer. m.mu must be held.
 func (m *Manager) refused(err error) {
-	m.reachable = true
+	m.unreachable = false
 	m.lastErr = nil
 	m.lastContact = m.now()
 	switch {
