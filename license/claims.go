@@ -111,8 +111,25 @@ func missing(have, want int) error {
 	return nil
 }
 
+// wellFormed checks the whole claims document before any claim is typed,
+// so that broken JSON is ErrMalformed wherever it stands, and only valid
+// JSON of the wrong shape is ErrClaims.
+func wellFormed(payload string) error {
+	r := strictjson.NewStringReader(payload)
+	if err := r.Skip(); err != nil {
+		return asClaimsError(err)
+	}
+	if err := r.End(); err != nil {
+		return asClaimsError(err)
+	}
+	return nil
+}
+
 // parseLicenseClaims reads the claims of a licence token.
 func parseLicenseClaims(payload string, lic *License) error {
+	if err := wellFormed(payload); err != nil {
+		return err
+	}
 	r := strictjson.NewStringReader(payload)
 	have := 0
 	err := r.Object(func(name string) error {
@@ -197,6 +214,9 @@ func parseLicenseClaims(payload string, lic *License) error {
 
 // parseLeaseClaims reads the claims of a lease token.
 func parseLeaseClaims(payload string, l *Lease) error {
+	if err := wellFormed(payload); err != nil {
+		return err
+	}
 	r := strictjson.NewStringReader(payload)
 	have := 0
 	err := r.Object(func(name string) error {

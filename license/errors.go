@@ -58,19 +58,32 @@ func Code(err error) string {
 	return ""
 }
 
-// wrapped is an error carrying detail text and one sentinel.
+// wrapped is an error carrying detail text, one sentinel and, for I/O
+// failures, the underlying cause (so errors.Is(err, fs.ErrNotExist) works).
 type wrapped struct {
 	sentinel *Error
 	detail   string
+	cause    error
 }
 
 func (w *wrapped) Error() string { return w.sentinel.msg + ": " + w.detail }
-func (w *wrapped) Unwrap() error { return w.sentinel }
+
+func (w *wrapped) Unwrap() []error {
+	if w.cause == nil {
+		return []error{w.sentinel}
+	}
+	return []error{w.sentinel, w.cause}
+}
 
 // fail returns an error wrapping sentinel with a detail message. The
 // detail never contains a whole token.
 func fail(sentinel *Error, detail string) error {
 	return &wrapped{sentinel: sentinel, detail: detail}
+}
+
+// failCause is fail with an underlying cause.
+func failCause(sentinel *Error, cause error) error {
+	return &wrapped{sentinel: sentinel, detail: cause.Error(), cause: cause}
 }
 
 // ErrCapability is returned by [Manager.Require] when the licence allows

@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"math/big"
 	"strconv"
-	"strings"
 
 	"github.com/licensekit/licensekit/internal/strictjson"
 )
@@ -61,11 +60,11 @@ func (v *Verifier) verifySignature(token string, kind tokenKind) (string, error)
 	}
 	switch kind {
 	case typLicense:
-		if typ != "" && !strings.EqualFold(typ, "JWT") {
+		if typ != "" && !asciiEqualFold(typ, "JWT") {
 			return "", fail(ErrMalformed, "typ "+quote(typ)+" is not a licence token")
 		}
 	case typLease:
-		if !strings.EqualFold(typ, TypeLease) {
+		if !asciiEqualFold(typ, TypeLease) {
 			return "", fail(ErrMalformed, "typ "+quote(typ)+" is not a lease")
 		}
 	}
@@ -224,6 +223,28 @@ func verifyECDSA(pub *ecdsa.PublicKey, hash, sig []byte, size int) bool {
 	r := new(big.Int).SetBytes(sig[:size])
 	s := new(big.Int).SetBytes(sig[size:])
 	return ecdsa.Verify(pub, hash, r, s)
+}
+
+// asciiEqualFold is strings.EqualFold restricted to ASCII: media types
+// are case-insensitive ASCII, and Unicode folding would let "leaſe+jwt"
+// pass for a lease.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // quote shortens and quotes untrusted text for an error message.

@@ -34,12 +34,12 @@ type KeyFile struct {
 func LoadKeyFile(path string) (*KeyFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fail(ErrKeyFile, err.Error())
+		return nil, failCause(ErrKeyFile, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxKeyFileSize+1))
 	if err != nil {
-		return nil, fail(ErrKeyFile, err.Error())
+		return nil, failCause(ErrKeyFile, err)
 	}
 	return ParseKeyFile(data)
 }
@@ -47,7 +47,7 @@ func LoadKeyFile(path string) (*KeyFile, error) {
 // ParseKeyFile parses a key file (SPEC §4). It accepts a UTF-8 byte-order
 // mark and Windows line endings, and refuses files over [MaxKeyFileSize],
 // invalid or duplicate-member JSON, another format tag, wrongly typed
-// fields, and files without any token. Errors wrap [ErrKeyFile].
+// fields, a missing aud, and files without any token. Errors wrap [ErrKeyFile].
 func ParseKeyFile(data []byte) (*KeyFile, error) {
 	if len(data) > MaxKeyFileSize {
 		return nil, fail(ErrKeyFile, "larger than 64 KiB")
@@ -101,6 +101,9 @@ func ParseKeyFile(data []byte) (*KeyFile, error) {
 	}
 	if kf.Format != KeyFileFormat {
 		return nil, fail(ErrKeyFile, "format "+quote(kf.Format)+", want "+KeyFileFormat)
+	}
+	if len(kf.Audience) == 0 || slices.Contains(kf.Audience, "") {
+		return nil, fail(ErrKeyFile, "aud is missing or empty")
 	}
 	if kf.Primary == "" && kf.Secondary == "" {
 		return nil, fail(ErrKeyFile, "no primary or secondary key")

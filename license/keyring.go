@@ -9,10 +9,11 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -130,24 +131,34 @@ func ParseKeyring(data []byte) (*Keyring, error) {
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 func parseJWKS(data []byte) ([]*pubKey, error) {
-	// encoding/json keeps the last of duplicate members; refuse them instead.
+	// A strict reader, not encoding/json: that one keeps the last of
+	// duplicate members and matches names case-insensitively, so
+	// {"keys":[A],"Keys":[B]} would load B.
+	var keys []string
 	r := strictjson.NewReader(data)
-	if err := r.Skip(); err != nil {
+	err := r.Object(func(name string) error {
+		switch {
+		case name == "keys":
+			return r.Array(func() error {
+				raw, err := r.Raw()
+				keys = append(keys, raw)
+				return err
+			})
+		case strings.EqualFold(name, "keys"):
+			return fmt.Errorf("member %q is not \"keys\"", name)
+		}
+		return r.Skip()
+	})
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrKeyring, err)
 	}
-	if err := r.End(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrKeyring, err)
-	}
-	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrKeyring, err)
-	}
-	out := make([]*pubKey, 0, len(doc.Keys))
-	for i, raw := range doc.Keys {
+	out := make([]*pubKey, 0, len(keys))
+	for i, raw := range keys {
 		var jwk jose.JSONWebKey
-		if err := jwk.UnmarshalJSON(raw); err != nil {
+		if err := jwk.UnmarshalJSON([]byte(raw)); err != nil {
 			return nil, fmt.Errorf("%w: key %d: %v", ErrKeyring, i, err)
 		}
 		if !jwk.IsPublic() {
@@ -155,6 +166,9 @@ func parseJWKS(data []byte) ([]*pubKey, error) {
 		}
 		if jwk.Use != "" && jwk.Use != "sig" {
 			return nil, fmt.Errorf("%w: key %d (%q) has use %q, want \"sig\"", ErrKeyring, i, jwk.KeyID, jwk.Use)
+		}
+		if err := checkKeyOps(raw); err != nil {
+			return nil, fmt.Errorf("%w: key %d (%q): %v", ErrKeyring, i, jwk.KeyID, err)
 		}
 		k, err := newPubKey(jwk.Key, jwk.Algorithm)
 		if err != nil {
@@ -200,6 +214,32 @@ func parsePEM(data []byte) ([]*pubKey, error) {
 		return nil, fmt.Errorf("%w: text after the last PEM block", ErrKeyring)
 	}
 	return out, nil
+}
+
+// checkKeyOps refuses a JWK whose key_ops (RFC 7517 §4.3), when present,
+// does not allow "verify". go-jose does not read key_ops.
+func checkKeyOps(raw string) error {
+	var ops []string
+	found := false
+	r := strictjson.NewStringReader(raw)
+	err := r.Object(func(name string) error {
+		if name != "key_ops" {
+			return r.Skip()
+		}
+		found = true
+		return r.Array(func() error {
+			op, err := r.String()
+			ops = append(ops, op)
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("key_ops: %v", err)
+	}
+	if found && !slices.Contains(ops, "verify") {
+		return fmt.Errorf("key_ops %q does not allow \"verify\"", ops)
+	}
+	return nil
 }
 
 // newPubKey pins a public key to its algorithm. alg is the JWK's "alg"

@@ -427,3 +427,13 @@ func (r *Reader) Skip() error {
 	}
 	return syntaxErr("expected a value")
 }
+
+// Raw consumes the next value, checking its syntax, and returns its text.
+func (r *Reader) Raw() (string, error) {
+	r.skipSpace()
+	start := r.pos
+	if err := r.Skip(); err != nil {
+		return "", err
+	}
+	return r.data[start:r.pos], nil
+}
