@@ -393,7 +393,7 @@ func (r *Reader) Int() (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if !integer || len(text) > 19 {
+	if !integer || len(text) > 20 {
 		return 0, ErrType
 	}
 	v, err := strconv.ParseInt(text, 10, 64)
