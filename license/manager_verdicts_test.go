@@ -280,3 +280,23 @@ func TestManagerUnlicensed(t *testing.T) {
 		}
 	})
 }
+
+func TestManagerCloseDuringSlowRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t)
+		r.cp.Fail(licensetest.Fault{Status: 200, Delay: 24 * time.Hour})
+		m := r.open() // the activation hangs
+		wantState(t, m, license.StateInactive, license.ErrNotActivated)
+		start := time.Now()
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("Close took %v of fake time; it must not wait for the request", d)
+		}
+		if err := m.Close(); err != nil { // idempotent
+			t.Fatal(err)
+		}
+		wantState(t, m, license.StateInactive, license.ErrNotActivated) // the last snapshot stays readable
+	})
+}
