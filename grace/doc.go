@@ -1,0 +1,80 @@
+// Package grace keeps a licensed product's offline grace state — the
+// newest signed lease from the control plane, the wall clock's high-water
+// mark and the sticky facts (revoked, clock tampered) — in one small sealed
+// file per product and licence, and judges from it how long the product
+// may go on without reaching the control plane (SPEC §5, §10, §11).
+//
+// The promise: an appliance keeps working through a network outage for as
+// long as its newest lease allows (by default two weeks after the last
+// successful heartbeat), and stops after that, whatever its owner does to
+// its disk or its clock — within the honest limits listed below.
+//
+// # Pieces
+//
+// [Policy.Check] is a pure function: given a [State] and a time value it
+// returns the [Window] (deadline, time remaining) or why there is none
+// ([ErrNoLease], [ErrGraceExpired], [ErrClockTampered], [ErrRevoked],
+// [ErrSuspended]). The deadline is the lease's exp, shortened (never
+// lengthened) by [Policy.MaxGrace]. Time zones play no part: only instants
+// are compared, never monotonic readings.
+//
+// A [Store] owns the file: [Store.Load] reads it paranoidly, [Store.Save]
+// and [Store.Update] write it atomically under an inter-process lock, and
+// [Store.Observe] moves the high-water mark forward, writing it at most
+// every few minutes, and records a clock set back as a sticky fact.
+// Package grace verifies no signatures: the lease is verified by package
+// license, which owns the keys, and re-verified on every read through the
+// [Options.VerifyLease] function it is given.
+//
+// # The file
+//
+// A binary envelope (magic, version, key id, length) around a JSON
+// payload, sealed with HMAC-SHA256 under a key derived from the app id,
+// the licence id and the machine's keyed fingerprint; at most
+// [MaxFileSize], mode 0600, in a directory of mode 0700. Writes go to a
+// temp file in the same directory, which is fsynced, closed and renamed
+// over the old file before the directory is fsynced; a failure at any step
+// leaves the previous file intact, and [Open] sweeps the temp files a
+// killed writer leaves behind. Processes sharing the file are serialised
+// by flock(2) on a lock file (LockFileEx on Windows). A file that is
+// missing, empty, truncated, altered, oversized, of another version,
+// sealed for another machine, or not a regular file reads as "no lease"
+// with its own sentinel error, and is never rewritten into more time.
+//
+// # What an attacker with root can and cannot do
+//
+// The time limit lives in the lease's signature, not in the file. The
+// seal's key is derived from values any program on the machine can
+// compute (the app id is in the binary; the fingerprint is computed from
+// the machine), so the seal is a tamper-evident envelope that catches bit
+// rot, casual edits and files copied between machines — not a secret.
+// Someone with root (or the product's own user) therefore:
+//
+//   - cannot extend a lease: a forged or edited file still holds only
+//     leases the control plane signed, re-verified on every read;
+//   - cannot move a file to another machine: it is sealed for this one,
+//     and the lease inside names this machine's fingerprint;
+//   - cannot gain time by deleting or damaging the file: that reads as no
+//     lease, and the product must go online;
+//   - cannot set the clock back more than the tolerance (default one hour)
+//     below the high-water mark without the sticky ClockTampered flag,
+//     nor step it back bit by bit while the product runs: the mark follows
+//     the monotonic clock, so the steps add up;
+//   - can restore an older copy of the file: it holds an older lease, so it
+//     gives no time beyond that lease's exp, but it erases facts learnt
+//     since — a Revoked flag, a ClockTampered flag, a later high-water mark.
+//     A running Store keeps and writes back what it has seen; after a
+//     restart the copy is all there is;
+//   - can replay a window indefinitely by restoring the file (or reverting
+//     a whole VM snapshot) and setting the clock back together, again and
+//     again, or by running the product under a faked clock from the start.
+//     Offline, nothing in this package can tell; only a trusted time source
+//     could, and the control plane notices the silence;
+//   - can patch the binary to skip the check: out of scope for any
+//     client-side scheme.
+//
+// The control plane is the backstop: whatever the file says, the product
+// must go online when it cannot read it, and an answer from the control
+// plane (revoked, suspended, a new lease) replaces what the file said.
+// docs/security-model.md tells the whole story.
+package grace

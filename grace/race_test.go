@@ -1,0 +1,5 @@
+//go:build race
+
+package grace_test
+
+const raceEnabled = true

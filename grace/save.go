@@ -1,0 +1,140 @@
+package grace
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// Save replaces the state file with st, atomically and under the lock. It
+// is how an answer from the control plane becomes the new truth. The lease
+// is re-verified, and its verified fields are stored in place of the
+// caller's. Unless st carries a lease newer (by IssuedAt) than the one
+// stored — that is, a fresh answer — Save keeps what is already known:
+// the high-water mark is not lowered, and Revoked and ClockTampered are
+// not cleared. With a newer lease it writes st as given, except that the
+// mark is raised to the lease's IssuedAt, since server time is evidence of
+// real time; that is how a mark pushed into the future by a mis-set clock
+// is brought back. On failure the previous file is intact unless the
+// error says otherwise.
+func (s *Store) Save(st State) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, _ = s.load() // what is stored, to keep it; an unreadable file is replaced
+	return s.write(st, false)
+}
+
+// Update runs a read-modify-write under the lock, so that processes
+// sharing the file do not lose each other's changes. fn sees the current
+// state, with the high-water mark this process has observed merged in;
+// if the file is missing, it sees the zero State plus the sticky facts
+// and high-water mark this Store already knew. If fn returns an error,
+// nothing is written; otherwise what fn leaves is written as [Store.Save]
+// writes it. If the file cannot be read for any other reason than
+// [ErrNoState] or [ErrLeaseRejected], Update returns that error without
+// calling fn: a damaged file is never silently repaired; write the
+// control plane's answer with [Store.Save] instead. fn runs under the
+// store's locks and must not call its methods.
+func (s *Store) Update(fn func(*State) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := s.loadForUpdate()
+	if err != nil {
+		return err
+	}
+	if err := fn(&st); err != nil {
+		return err
+	}
+	return s.write(st, false)
+}
+
+// loadForUpdate loads the state to modify. Callers hold mu and the lock.
+func (s *Store) loadForUpdate() (State, error) {
+	prev := s.known
+	st, err := s.load()
+	switch {
+	case errors.Is(err, ErrNoState):
+		st = State{Revoked: prev.Revoked, ClockTampered: prev.ClockTampered}
+	case err != nil && !errors.Is(err, ErrLeaseRejected):
+		return State{}, err
+	}
+	st.HighWater = later(st.HighWater, s.obsHW)
+	st.ClockTampered = st.ClockTampered || s.tampered
+	st.Revoked = st.Revoked || s.revoked
+	return st, nil
+}
+
+// write verifies, seals and atomically writes st. Callers hold mu and the
+// lock. observed says the write comes from Observe, which keeps its
+// monotonic anchor; any other write merges in what is known (see Save)
+// and re-anchors the observations on what was written.
+func (s *Store) write(st State, observed bool) error {
+	st = st.clone()
+	st.HighWater = wall(st.HighWater)
+	if st.Lease != nil {
+		l, err := s.verifyLease(st.Lease.Token)
+		if err != nil {
+			return fmt.Errorf("%w: lease: %w", ErrInvalidState, err)
+		}
+		st.Lease = l
+	}
+	if !observed {
+		cur := s.known // just loaded, or the last state known if the file is unreadable
+		newer := st.Lease != nil && (cur.Lease == nil || st.Lease.IssuedAt.After(cur.Lease.IssuedAt))
+		if !newer {
+			st.HighWater = later(st.HighWater, later(cur.HighWater, s.obsHW))
+			st.Revoked = st.Revoked || cur.Revoked || s.revoked
+			st.ClockTampered = st.ClockTampered || cur.ClockTampered || s.tampered
+		}
+	}
+	if st.Lease != nil {
+		st.HighWater = later(st.HighWater, st.Lease.IssuedAt)
+	}
+	b, err := s.seal.encode(st)
+	if err != nil {
+		return err
+	}
+	if s.knownFI == nil || !bytes.Equal(b, s.knownRaw) || !s.unchanged() {
+		if err := writeAtomic(s.fs, s.dir, s.path, s.tmpPrefix+"*", b); err != nil {
+			s.knownFI = nil // the file may be the new one; read it next time
+			return err
+		}
+	}
+	fi, err := s.fs.Lstat(s.path)
+	if err != nil {
+		fi = nil
+	}
+	s.known, s.knownErr, s.knownFI, s.knownRaw, s.knownValid = st, nil, fi, b, true
+	s.persistedHW = st.HighWater
+	if !observed {
+		s.obsHW, s.obsAt = st.HighWater, time.Time{}
+		s.tampered, s.revoked = st.ClockTampered, st.Revoked
+	}
+	return nil
+}
+
+// unchanged reports whether the file is still the one known came from.
+func (s *Store) unchanged() bool {
+	if s.knownFI == nil {
+		return false
+	}
+	fi, err := s.fs.Lstat(s.path)
+	return err == nil && sameFile(fi, s.knownFI)
+}
+
+func sameFile(a, b fs.FileInfo) bool {
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}

@@ -1,0 +1,72 @@
+package grace
+
+import "time"
+
+// Lease statuses (SPEC §5). Only [StatusActive] grants offline grace.
+const (
+	StatusActive    = "active"
+	StatusSuspended = "suspended"
+	StatusRevoked   = "revoked"
+)
+
+// Lease is an already-verified lease (SPEC §5) plus its raw token. Package
+// grace never verifies a signature itself: a Lease comes from the caller's
+// verifier, both when it is saved and, through [Options.VerifyLease], each
+// time it is read back from disk. Only Token is stored; the other fields
+// are what the verifier returns.
+type Lease struct {
+	Token       string    // the raw compact JWS, re-verified on load
+	ID          string    // lease jti
+	LicenseID   string    // lease sub (the licence's jti)
+	Status      string    // "active", "suspended" or "revoked"
+	Fingerprint string    // fpr
+	IssuedAt    time.Time // iat: server time at issue, evidence of real time
+	ExpiresAt   time.Time // exp: end of the offline grace this lease allows
+}
+
+// State is what the state file holds. Its zero value is "nothing known":
+// no lease, no high-water mark, no sticky facts.
+type State struct {
+	// Lease is the newest verified lease, or nil for none.
+	Lease *Lease
+	// HighWater is the highest wall-clock time seen on this machine (at
+	// least the lease's IssuedAt). It only moves forward, except when a
+	// newer lease is saved (see [Store.Save]).
+	HighWater time.Time
+	// Revoked is sticky: once set, only saving a newer lease clears it.
+	Revoked bool
+	// ClockTampered is sticky: once set, only saving a newer lease (an
+	// answer from the control plane) clears it.
+	ClockTampered bool
+	// LastState is the last known state name of the licence manager, e.g. "active".
+	LastState string
+	// ActivationKey is the idempotency key of an activation, persisted before
+	// the first request is sent.
+	ActivationKey string
+}
+
+// clone returns a copy of st that shares no memory with it.
+func (st State) clone() State {
+	if st.Lease != nil {
+		l := *st.Lease
+		st.Lease = &l
+	}
+	return st
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// wall strips t of its monotonic clock reading and location, so that
+// comparisons use the wall clock (epoch time) only.
+func wall(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.Round(0).UTC()
+}
