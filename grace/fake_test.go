@@ -38,6 +38,9 @@ func FakeToken(l Lease) string {
 func FakeLease(l Lease) *Lease {
 	l.IssuedAt = time.Unix(l.IssuedAt.Unix(), 0).UTC()
 	l.ExpiresAt = time.Unix(l.ExpiresAt.Unix(), 0).UTC()
+	if l.ReceivedAt.IsZero() { // received the moment it was issued, unless a test says otherwise
+		l.ReceivedAt = l.IssuedAt
+	}
 	l.Token = FakeToken(l)
 	return &l
 }

@@ -45,6 +45,7 @@ type filePayload struct {
 	LastState     string    `json:"last_state"`
 	ActivationKey string    `json:"activation_key"`
 	LeaseToken    string    `json:"lease"` // "" for none
+	LeaseReceived time.Time `json:"lease_received,omitzero"`
 }
 
 // sealer holds the keys that seal one product's and licence's file on one machine.
@@ -82,6 +83,7 @@ func (s *sealer) encode(st State) ([]byte, error) {
 	}
 	if st.Lease != nil {
 		p.LeaseToken = st.Lease.Token
+		p.LeaseReceived = wall(st.Lease.ReceivedAt)
 	}
 	payload, err := json.Marshal(p)
 	if err != nil { // only a time outside years 0–9999
@@ -163,7 +165,7 @@ func (s *sealer) parse(payload []byte) (State, error) {
 		ActivationKey: p.ActivationKey,
 	}
 	if p.LeaseToken != "" {
-		st.Lease = &Lease{Token: p.LeaseToken}
+		st.Lease = &Lease{Token: p.LeaseToken, ReceivedAt: wall(p.LeaseReceived)}
 	}
 	return st, nil
 }

@@ -46,8 +46,9 @@ func (s *Store) load() (State, error) {
 		if verr != nil {
 			st.Lease, err = nil, fmt.Errorf("%w: %w", ErrLeaseRejected, verr)
 		} else {
+			l.ReceivedAt = st.Lease.ReceivedAt
 			st.Lease = l
-			st.HighWater = later(st.HighWater, l.IssuedAt)
+			st.HighWater = later(st.HighWater, l.ReceivedAt)
 		}
 	}
 	s.known, s.knownErr, s.knownFI, s.knownRaw, s.knownValid = st, err, fi, b, true

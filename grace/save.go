@@ -16,9 +16,10 @@ import (
 // stored — that is, a fresh answer — Save keeps what is already known:
 // the high-water mark is not lowered, and Revoked and ClockTampered are
 // not cleared. With a newer lease it writes st as given, except that the
-// mark is raised to the lease's IssuedAt, since server time is evidence of
-// real time; that is how a mark pushed into the future by a mis-set clock
-// is brought back. On failure the previous file is intact unless the
+// mark is raised to the lease's ReceivedAt; that is how a mark pushed into
+// the future by a mis-set clock is brought back once the control plane has
+// answered. Server time (IssuedAt) is never taken for local time: the
+// window is measured on the local clock from ReceivedAt (see [Lease]). On failure the previous file is intact unless the
 // error says otherwise.
 func (s *Store) Save(st State) error {
 	s.mu.Lock()
@@ -89,6 +90,7 @@ func (s *Store) write(st State, observed bool) error {
 		if err != nil {
 			return fmt.Errorf("%w: lease: %w", ErrInvalidState, err)
 		}
+		l.ReceivedAt = wall(st.Lease.ReceivedAt)
 		st.Lease = l
 	}
 	if !observed {
@@ -101,7 +103,7 @@ func (s *Store) write(st State, observed bool) error {
 		}
 	}
 	if st.Lease != nil {
-		st.HighWater = later(st.HighWater, st.Lease.IssuedAt)
+		st.HighWater = later(st.HighWater, st.Lease.ReceivedAt)
 	}
 	b, err := s.seal.encode(st)
 	if err != nil {

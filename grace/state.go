@@ -12,16 +12,25 @@ const (
 // Lease is an already-verified lease (SPEC §5) plus its raw token. Package
 // grace never verifies a signature itself: a Lease comes from the caller's
 // verifier, both when it is saved and, through [Options.VerifyLease], each
-// time it is read back from disk. Only Token is stored; the other fields
-// are what the verifier returns.
+// time it is read back from disk. Only Token and ReceivedAt are stored;
+// the other fields are what the verifier returns.
 type Lease struct {
 	Token       string    // the raw compact JWS, re-verified on load
 	ID          string    // lease jti
 	LicenseID   string    // lease sub (the licence's jti)
 	Status      string    // "active", "suspended" or "revoked"
 	Fingerprint string    // fpr
-	IssuedAt    time.Time // iat: server time at issue, evidence of real time
+	IssuedAt    time.Time // iat: server time at issue
 	ExpiresAt   time.Time // exp: end of the offline grace this lease allows
+	// ReceivedAt is this machine's wall clock when the lease arrived. The
+	// offline window is measured on the local clock from here: it ends at
+	// ReceivedAt + (ExpiresAt − IssuedAt), or at ExpiresAt if that is
+	// earlier. So a local clock that is off by a constant (a slow RTC, a
+	// wrong time zone setting) neither shortens nor lengthens the real
+	// window, and only jumps of the clock matter — which the high-water
+	// mark catches. Zero means unknown: the window is then the lease's
+	// server-time exp alone.
+	ReceivedAt time.Time
 }
 
 // State is what the state file holds. Its zero value is "nothing known":
@@ -30,7 +39,7 @@ type State struct {
 	// Lease is the newest verified lease, or nil for none.
 	Lease *Lease
 	// HighWater is the highest wall-clock time seen on this machine (at
-	// least the lease's IssuedAt). It only moves forward, except when a
+	// least the lease's ReceivedAt). It only moves forward, except when a
 	// newer lease is saved (see [Store.Save]).
 	HighWater time.Time
 	// Revoked is sticky: once set, only saving a newer lease clears it.

@@ -28,8 +28,9 @@ type Policy struct {
 
 // Window is the offline grace a [State] allows at a point in time.
 type Window struct {
-	// Deadline is the last instant at which use is allowed:
-	// the lease's exp, or IssuedAt + MaxGrace if earlier.
+	// Deadline is the last instant at which use is allowed: the earliest
+	// of the lease's exp, ReceivedAt + (exp − iat), and the window's start
+	// (ReceivedAt, or IssuedAt when unknown) + MaxGrace.
 	Deadline time.Time
 	// Remaining is Deadline minus the effective now (never negative). The
 	// effective now is the later of now and the high-water mark, so a
@@ -56,7 +57,7 @@ func (p Policy) tolerance() time.Duration {
 //   - [ErrRevoked] if st.Revoked is set or the lease says "revoked";
 //   - [ErrClockTampered] if st.ClockTampered is set, or if now is more than
 //     the tolerance before the high-water mark (st.HighWater, or the lease's
-//     IssuedAt if later);
+//     ReceivedAt if later);
 //   - [ErrNoLease] if st.Lease is nil or its status is unknown;
 //   - [ErrSuspended] if the lease says "suspended";
 //   - [ErrGraceExpired] if now is after the deadline (at the deadline
@@ -70,7 +71,7 @@ func (p Policy) Check(st State, now time.Time) (Window, error) {
 	}
 	hw := wall(st.HighWater)
 	if l != nil {
-		hw = later(hw, wall(l.IssuedAt))
+		hw = later(hw, wall(l.ReceivedAt))
 	}
 	if st.ClockTampered {
 		return Window{}, ErrClockTampered
@@ -89,9 +90,16 @@ func (p Policy) Check(st State, now time.Time) (Window, error) {
 	default:
 		return Window{}, fmt.Errorf("%w: lease status %q not understood", ErrNoLease, l.Status)
 	}
-	deadline := wall(l.ExpiresAt)
+	deadline, start := wall(l.ExpiresAt), wall(l.IssuedAt)
+	if !l.ReceivedAt.IsZero() {
+		// The lease's length, measured on the local clock from receipt.
+		start = wall(l.ReceivedAt)
+		if d := start.Add(wall(l.ExpiresAt).Sub(wall(l.IssuedAt))); d.Before(deadline) {
+			deadline = d
+		}
+	}
 	if p.MaxGrace != 0 {
-		if d := wall(l.IssuedAt).Add(p.MaxGrace); d.Before(deadline) {
+		if d := start.Add(p.MaxGrace); d.Before(deadline) {
 			deadline = d
 		}
 	}

@@ -90,6 +90,17 @@ func TestCheckWindow(t *testing.T) {
 		{name: "tolerance 5min, rollback 6min", policy: grace.Policy{Tolerance: 5 * time.Minute}, st: grace.State{Lease: activeLease(), HighWater: hw}, now: hw.Add(-6 * time.Minute), want: grace.ErrClockTampered},
 		{name: "tolerance 2h, rollback 61min", policy: grace.Policy{Tolerance: 2 * time.Hour}, st: grace.State{Lease: activeLease(), HighWater: hw}, now: hw.Add(-61 * time.Minute), remaining: 11 * day, deadline: exp},
 		{name: "negative tolerance, rollback 1s", policy: grace.Policy{Tolerance: -1}, st: grace.State{Lease: activeLease(), HighWater: hw}, now: hw.Add(-time.Second), want: grace.ErrClockTampered},
+
+		// The window is measured on the local clock from receipt: a clock
+		// off by a constant neither adds nor removes real time, and server
+		// time is never compared with local time.
+		{name: "local clock 3h slow: 14 local days from receipt", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-3 * time.Hour) })}, now: exp.Add(-3 * time.Hour), remaining: 0, deadline: exp.Add(-3 * time.Hour)},
+		{name: "local clock 3h slow: 1s past the local deadline", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-3 * time.Hour) })}, now: exp.Add(-3*time.Hour + time.Second), want: grace.ErrGraceExpired, deadline: exp.Add(-3 * time.Hour)},
+		{name: "local clock 3h slow is not tampering", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-3 * time.Hour) }), HighWater: t0.Add(-3 * time.Hour)}, now: t0.Add(-3 * time.Hour), remaining: 14 * day, deadline: exp.Add(-3 * time.Hour)},
+		{name: "local clock a year slow still gets 14 days, not a year more", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.AddDate(-1, 0, 0) })}, now: t0.AddDate(-1, 0, 0).Add(14*day + time.Second), want: grace.ErrGraceExpired, deadline: t0.AddDate(-1, 0, 0).Add(14 * day)},
+		{name: "local clock 3h fast: exp still bounds", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(3 * time.Hour) })}, now: exp.Add(time.Second), want: grace.ErrGraceExpired, deadline: exp},
+		{name: "rollback to before receipt", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-3 * time.Hour) })}, now: t0.Add(-5 * time.Hour), want: grace.ErrClockTampered},
+		{name: "MaxGrace counts from receipt", policy: grace.Policy{MaxGrace: 7 * day}, st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-day) })}, now: t0.Add(6*day + time.Second), want: grace.ErrGraceExpired, deadline: t0.Add(6 * day)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
