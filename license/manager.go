@@ -233,13 +233,19 @@ func (m *Manager) Require(capability string) error {
 	return ErrCapability
 }
 
-// Close stops the heartbeat loop and the watchdog and returns when both
-// have exited. It is safe to call more than once. Status and Require keep
-// answering from the last snapshot.
+// Close stops the heartbeat loop and the watchdog, returns when both have
+// exited, and writes the clock's high-water mark if it is behind. It is
+// safe to call more than once; only the first call can return an error.
+// Status and Require keep answering from the last snapshot.
 func (m *Manager) Close() error {
+	var err error
 	m.closed.Do(func() {
 		m.cancel()
 		m.wg.Wait()
+		if m.store != nil {
+			// Keep the high-water mark observed since the last write.
+			err = m.store.Flush()
+		}
 	})
-	return nil
+	return err
 }

@@ -134,20 +134,52 @@ func TestManagerClockSetBackAndHeartbeatSucceeds(t *testing.T) {
 		r := newRig(t)
 		m := r.open()
 		time.Sleep(10 * time.Hour)
-		// A clock a year behind, online: locked until the control plane
-		// answers, then running on leases measured by the local clock.
+		// The clock jumps a year back while the control plane is away:
+		// locked at the next check.
+		r.cp.SetDown(true)
 		r.offset.Store(int64(-365 * 24 * time.Hour))
-		time.Sleep(10 * time.Minute)
+		time.Sleep(time.Hour)
 		synctest.Wait()
 		wantState(t, m, license.StateLocked, license.ErrClockTampered)
-		time.Sleep(time.Hour)
+
+		// The control plane answers: it vouches for this moment, and the
+		// product runs again on a lease measured by the local clock.
+		r.cp.SetDown(false)
+		time.Sleep(6 * time.Minute)
 		synctest.Wait()
 		wantState(t, m, license.StateActive, nil)
 
-		// Offline, the lease still lasts 14 days of real time, not a
-		// year and 14 days.
+		// Offline, that lease lasts 14 days of real time — not a year
+		// and 14 days, although its exp (server time) is a year ahead of
+		// the local clock.
 		r.cp.SetDown(true)
-		time.Sleep(15 * 24 * time.Hour)
+		time.Sleep(14*24*time.Hour - time.Hour)
+		synctest.Wait()
+		wantState(t, m, license.StateGrace, nil)
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		wantState(t, m, license.StateLocked, license.ErrGraceExpired)
+	})
+}
+
+func TestManagerSlowClockIsNotTampering(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// A machine whose clock is three hours behind the control plane's
+		// from the start: never "tampered", and its grace is 14 real days.
+		// (The licence was issued yesterday: a fresh one would be "not yet
+		// valid" on such a clock, as it should be.)
+		r := newRig(t, licensetest.IssuedAt(time.Now().Add(-24*time.Hour)))
+		r.offset.Store(int64(-3 * time.Hour))
+		m := r.open()
+		wantState(t, m, license.StateActive, nil)
+		time.Sleep(48 * time.Hour)
+		synctest.Wait()
+		wantState(t, m, license.StateActive, nil)
+		r.cp.SetDown(true)
+		time.Sleep(14*24*time.Hour - time.Minute)
+		synctest.Wait()
+		wantState(t, m, license.StateGrace, nil)
+		time.Sleep(2 * time.Minute)
 		synctest.Wait()
 		wantState(t, m, license.StateLocked, license.ErrGraceExpired)
 	})

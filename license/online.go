@@ -89,7 +89,9 @@ func (m *Manager) accept(token string) {
 	m.lastErr = nil
 	m.definitive = nil
 	m.lastContact = now
-	m.st.Lease = toGraceLease(token, l)
+	gl := toGraceLease(token, l)
+	gl.ReceivedAt = now // the window runs on the local clock from here
+	m.st.Lease = gl
 	m.st.Revoked = l.Status == LeaseRevoked
 	// The control plane vouches for this moment: clear a clock lock, and
 	// restart the high-water mark from the local clock.

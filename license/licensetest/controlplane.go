@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/licensekit/licensekit/fingerprint"
 	"github.com/licensekit/licensekit/license"
 )
 
@@ -312,15 +313,18 @@ func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (i
 		if prev, ok := l.activated[key]; ok && prev != fpr {
 			return errorBody(http.StatusConflict, "CONFLICT", "Idempotency key reused for another machine")
 		}
-		if l.boundTo != "" && l.boundTo != fpr {
+		if l.boundTo != "" && !sameMachine(fpr, l.boundTo) {
 			return errorBody(http.StatusConflict, "CONFLICT", "License is bound to another machine")
 		}
 		l.boundTo = fpr
 		l.activated[key] = fpr
 	case "heartbeat":
-		if l.boundTo != fpr {
+		if !sameMachine(fpr, l.boundTo) {
 			return errorBody(http.StatusConflict, "CONFLICT", "License is bound to another machine")
 		}
+		// Keep the newest matching fingerprint, so that changes one at a
+		// time (a NIC this year, RAM next year) never add up to two.
+		l.boundTo = fpr
 	case "deactivate":
 		if l.boundTo == fpr {
 			l.boundTo = ""
@@ -353,6 +357,20 @@ func (i *Issuer) signLease(now time.Time, licenseID, fpr, status string, grace t
 		return "", err
 	}
 	return sign(k, map[string]any{"alg": k.Alg, "kid": k.KID, "typ": license.TypeLease}, payload)
+}
+
+// sameMachine compares a fingerprint sent now with the recorded one, with
+// the tolerance of fingerprint.Matches; strings that are not fingerprints
+// (as tests may use) must be equal.
+func sameMachine(sent, recorded string) bool {
+	if recorded == "" {
+		return false
+	}
+	fp, err := fingerprint.Parse(sent)
+	if err != nil {
+		return sent == recorded
+	}
+	return fp.Matches(recorded)
 }
 
 func parsePath(p string) (id, op string, ok bool) {
