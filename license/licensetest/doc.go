@@ -20,6 +20,23 @@
 // hostile input. [WithAlgorithms] makes several keys at once (any of EdDSA,
 // ES256, ES384, RS256 and PS256) for rotation and algorithm tests.
 //
+// # A control plane in memory
+//
+// [NewControlPlane] adds the other half: the device calls of SPEC §6
+// (activate, heartbeat, deactivate), answered with real leases signed by
+// the issuer's key. It is an [http.RoundTripper] — configure the product
+// with [ControlPlane.URL] and [ControlPlane.Client], and no socket is
+// opened, so it runs inside a synctest bubble where fourteen days of
+// heartbeats take milliseconds — and an [http.Handler] behind
+// [ControlPlane.NewServer] when a real listener is wanted:
+//
+//	cp := licensetest.NewControlPlane(iss)
+//	cfg := license.Config{ServerURL: cp.URL(), HTTPClient: cp.Client(), …}
+//	cp.SetDown(true)                                       // an outage
+//	cp.Fail(licensetest.Fault{Status: 503, RetryAfter: "120"})
+//	cp.Suspend(id); cp.Restore(id); cp.Revoke(id); cp.Rebind(id, fpr)
+//	cp.Received()                                          // what it saw
+//
 // # Time
 //
 // There is no clock to inject. Every token is stamped with [time.Now] when
@@ -42,5 +59,5 @@
 // The private keys live only in the Issuer and in [Key.Signer]; [Issuer.JWKS]
 // and [Issuer.PEM] hold public keys only. Nothing here is meant for
 // production: keys are never persisted and nothing is rate-limited or
-// audited. For the real thing, see examples/server.
+// audited.
 package licensetest
