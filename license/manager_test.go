@@ -151,6 +151,24 @@ func TestManagerOutageGraceThenLock(t *testing.T) {
 		synctest.Wait()
 		wantState(t, m, license.StateLocked, license.ErrGraceExpired)
 
+		// Two weeks of retries, none closer than the backoff's floor and
+		// none further apart than its cap.
+		var down []time.Time
+		for _, rec := range r.cp.Received() {
+			if rec.Answer == 0 {
+				down = append(down, rec.At)
+			}
+		}
+		if len(down) < 14*24*60/5 {
+			t.Fatalf("%d attempts during a 14-day outage; backoff is capped at 5 minutes", len(down))
+		}
+		for i := 1; i < len(down); i++ {
+			if gap := down[i].Sub(down[i-1]); gap > 5*time.Minute || gap < 500*time.Millisecond {
+				t.Fatalf("attempt %d came %v after the previous one", i, gap)
+			}
+		}
+		t.Logf("%d attempts during the outage", len(down))
+
 		r.cp.SetDown(false)
 		time.Sleep(6 * time.Minute) // the backoff is capped at 5 minutes
 		synctest.Wait()

@@ -58,7 +58,7 @@ type Received struct {
 	Fingerprint    string
 	IdempotencyKey string
 	At             time.Time
-	Answer         int // the HTTP status it answered with
+	Answer         int // the HTTP status it answered with; 0 while down
 }
 
 // Fault is an answer to force on the next request(s) instead of the real
@@ -127,6 +127,8 @@ func (cp *ControlPlane) RoundTrip(req *http.Request) (*http.Response, error) {
 	down := cp.down
 	cp.mu.Unlock()
 	if down {
+		_, op, _ := parsePath(req.URL.EscapedPath())
+		cp.log(Received{Op: op, At: time.Now()}) // Answer 0: no answer
 		return nil, ErrDown
 	}
 	rec := httptest.NewRecorder()
