@@ -55,7 +55,7 @@
 //   - cannot move a file to another machine: it is sealed for this one,
 //     and the lease inside names this machine's fingerprint;
 //   - cannot gain time by deleting or damaging the file: that reads as no
-//     lease, and the product must go online;
+//     lease, and the product must go online (but see offline mode below);
 //   - cannot set the clock back more than the tolerance (default one hour)
 //     below the high-water mark without the sticky ClockTampered flag,
 //     nor step it back bit by bit while the product runs: the mark follows
@@ -72,6 +72,13 @@
 //     could, and the control plane notices the silence;
 //   - can patch the binary to skip the check: out of scope for any
 //     client-side scheme.
+//
+// A product in offline mode (no control plane, the licence's own exp is
+// the limit) uses the file only for its high-water mark. Deleting the file
+// looks like a first run and forgets the mark, so there, deleting the file
+// and setting the clock back does revive an expired licence. Offline mode
+// cannot do better: nothing on the machine can tell a wiped disk from a new
+// one.
 //
 // The control plane is the backstop: whatever the file says, the product
 // must go online when it cannot read it, and an answer from the control

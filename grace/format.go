@@ -41,6 +41,7 @@ type filePayload struct {
 	License       string    `json:"lic"`
 	HighWater     time.Time `json:"hw"`
 	Revoked       bool      `json:"revoked"`
+	Suspended     bool      `json:"suspended,omitempty"`
 	ClockTampered bool      `json:"clock_tampered"`
 	LastState     string    `json:"last_state"`
 	ActivationKey string    `json:"activation_key"`
@@ -77,6 +78,7 @@ func (s *sealer) encode(st State) ([]byte, error) {
 		License:       s.license,
 		HighWater:     wall(st.HighWater),
 		Revoked:       st.Revoked,
+		Suspended:     st.Suspended,
 		ClockTampered: st.ClockTampered,
 		LastState:     st.LastState,
 		ActivationKey: st.ActivationKey,
@@ -160,6 +162,7 @@ func (s *sealer) parse(payload []byte) (State, error) {
 	st := State{
 		HighWater:     wall(p.HighWater),
 		Revoked:       p.Revoked,
+		Suspended:     p.Suspended,
 		ClockTampered: p.ClockTampered,
 		LastState:     p.LastState,
 		ActivationKey: p.ActivationKey,

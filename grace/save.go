@@ -68,7 +68,7 @@ func (s *Store) loadForUpdate() (State, error) {
 	st, err := s.load()
 	switch {
 	case errors.Is(err, ErrNoState):
-		st = State{Revoked: prev.Revoked, ClockTampered: prev.ClockTampered}
+		st = State{Revoked: prev.Revoked, Suspended: prev.Suspended, ClockTampered: prev.ClockTampered}
 	case err != nil && !errors.Is(err, ErrLeaseRejected):
 		return State{}, err
 	}
@@ -97,8 +97,15 @@ func (s *Store) write(st State, observed bool) error {
 		cur := s.known // just loaded, or the last state known if the file is unreadable
 		newer := st.Lease != nil && (cur.Lease == nil || st.Lease.IssuedAt.After(cur.Lease.IssuedAt))
 		if !newer {
+			if st.Lease != nil && cur.Lease != nil && cur.Lease.IssuedAt.After(st.Lease.IssuedAt) {
+				// Another instance stored a fresher lease: an older one
+				// never replaces it. (Dropping the lease, st.Lease == nil,
+				// stays possible: that follows a definitive answer.)
+				st.Lease = cur.Lease
+			}
 			st.HighWater = later(st.HighWater, later(cur.HighWater, s.obsHW))
 			st.Revoked = st.Revoked || cur.Revoked || s.revoked
+			st.Suspended = st.Suspended || cur.Suspended
 			st.ClockTampered = st.ClockTampered || cur.ClockTampered || s.tampered
 		}
 	}

@@ -25,11 +25,13 @@ type Lease struct {
 	// ReceivedAt is this machine's wall clock when the lease arrived. The
 	// offline window is measured on the local clock from here: it ends at
 	// ReceivedAt + (ExpiresAt − IssuedAt), or at ExpiresAt if that is
-	// earlier. So a local clock that is off by a constant (a slow RTC, a
-	// wrong time zone setting) neither shortens nor lengthens the real
-	// window, and only jumps of the clock matter — which the high-water
-	// mark catches. Zero means unknown: the window is then the lease's
-	// server-time exp alone.
+	// earlier. So a local clock that runs behind the control plane's (a
+	// slow RTC) neither shortens nor lengthens the real window, and only
+	// jumps of the clock matter — which the high-water mark catches. A
+	// clock ahead of the control plane's shortens the window by as much:
+	// the signed exp stays the hard cap, because ReceivedAt is stored
+	// under a seal that root can recompute. Zero means unknown: the window
+	// is then the lease's exp alone.
 	ReceivedAt time.Time
 }
 
@@ -44,6 +46,10 @@ type State struct {
 	HighWater time.Time
 	// Revoked is sticky: once set, only saving a newer lease clears it.
 	Revoked bool
+	// Suspended records an unsigned "suspended" answer of the control plane
+	// (HTTP 403 SUSPENDED), which no lease carries. Sticky like Revoked:
+	// only saving a newer lease clears it.
+	Suspended bool
 	// ClockTampered is sticky: once set, only saving a newer lease (an
 	// answer from the control plane) clears it.
 	ClockTampered bool

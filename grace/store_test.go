@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -192,9 +193,9 @@ func TestSaveKeepsWhatIsKnown(t *testing.T) {
 		{"no lease",
 			false, grace.State{LastState: "x"},
 			grace.State{HighWater: t0.Add(5 * day), Revoked: true, ClockTampered: true, LastState: "x"}},
-		{"older lease",
+		{"older lease: the stored, newer one is kept",
 			false, grace.State{Lease: older},
-			grace.State{Lease: older, HighWater: t0.Add(5 * day), Revoked: true, ClockTampered: true}},
+			grace.State{Lease: activeLease(), HighWater: t0.Add(5 * day), Revoked: true, ClockTampered: true}},
 		{"newer lease: written as given, mark raised to its iat",
 			false, grace.State{Lease: newer, HighWater: t0, LastState: "active"},
 			grace.State{Lease: newer, HighWater: t0.Add(2 * day), LastState: "active"}},
@@ -446,4 +447,40 @@ func TestRestoredBackup(t *testing.T) {
 	w, err := grace.Policy{}.Check(st, st.HighWater)
 	require.NoError(t, err)
 	assert.True(t, w.Deadline.Equal(exp), "never past the old lease's own exp")
+}
+
+// Two instances share one file: the one still holding an older lease must
+// not overwrite the newer lease the other one saved.
+func TestSaveNeverReplacesNewerLease(t *testing.T) {
+	dir := t.TempDir()
+	a := openStore(t, testOptions(dir))
+	b := openStore(t, testOptions(dir))
+	older := grace.FakeLease(grace.Lease{ID: "lea_1", LicenseID: "lic_1", Status: grace.StatusActive, IssuedAt: t0, ExpiresAt: exp})
+	newer := grace.FakeLease(grace.Lease{ID: "lea_2", LicenseID: "lic_1", Status: grace.StatusActive, IssuedAt: t0.Add(time.Hour), ExpiresAt: exp.Add(time.Hour)})
+	require.NoError(t, b.Save(grace.State{Lease: older}))
+	require.NoError(t, a.Save(grace.State{Lease: newer}))
+	require.NoError(t, b.Save(grace.State{Lease: older, LastState: "active"})) // b's stale view
+	got, err := a.Load()
+	require.NoError(t, err)
+	require.NotNil(t, got.Lease)
+	assert.Equal(t, "lea_2", got.Lease.ID)
+	assert.Equal(t, "active", got.LastState)
+}
+
+// Suspended is sticky like Revoked: only a newer lease clears it.
+func TestSuspendedIsSticky(t *testing.T) {
+	s := openStore(t, testOptions(t.TempDir()))
+	require.NoError(t, s.Save(grace.State{Lease: activeLease(), Suspended: true}))
+	require.NoError(t, s.Save(grace.State{Lease: activeLease()}))
+	got, err := s.Load()
+	require.NoError(t, err)
+	assert.True(t, got.Suspended, "the same lease cleared Suspended")
+	_, err = grace.Policy{}.Check(got, t0)
+	assert.ErrorIs(t, err, grace.ErrSuspended)
+
+	newer := grace.FakeLease(grace.Lease{ID: "lea_2", LicenseID: "lic_1", Status: grace.StatusActive, IssuedAt: t0.Add(time.Hour), ExpiresAt: exp.Add(time.Hour)})
+	require.NoError(t, s.Save(grace.State{Lease: newer}))
+	got, err = s.Load()
+	require.NoError(t, err)
+	assert.False(t, got.Suspended)
 }

@@ -58,6 +58,7 @@ func (p Policy) tolerance() time.Duration {
 //   - [ErrClockTampered] if st.ClockTampered is set, or if now is more than
 //     the tolerance before the high-water mark (st.HighWater, or the lease's
 //     ReceivedAt if later);
+//   - [ErrSuspended] if st.Suspended is set;
 //   - [ErrNoLease] if st.Lease is nil or its status is unknown;
 //   - [ErrSuspended] if the lease says "suspended";
 //   - [ErrGraceExpired] if now is after the deadline (at the deadline
@@ -79,6 +80,9 @@ func (p Policy) Check(st State, now time.Time) (Window, error) {
 	if !hw.IsZero() && now.Before(hw.Add(-p.tolerance())) {
 		return Window{}, fmt.Errorf("%w: clock reads %s, %s below the high-water mark",
 			ErrClockTampered, now.Format(time.RFC3339), hw.Sub(now).Round(time.Second))
+	}
+	if st.Suspended {
+		return Window{}, ErrSuspended
 	}
 	if l == nil {
 		return Window{}, ErrNoLease

@@ -76,8 +76,6 @@ func (m *Manager) decide(now time.Time) (State, error) {
 	switch {
 	case errors.Is(gerr, grace.ErrRevoked):
 		return StateLocked, wrapGrace(ErrRevoked, gerr)
-	case errors.Is(m.definitive, ErrSuspended):
-		return StateSuspended, m.definitive
 	case m.definitive != nil:
 		return StateInactive, m.definitive
 	case errors.Is(gerr, grace.ErrSuspended):
@@ -88,6 +86,12 @@ func (m *Manager) decide(now time.Time) (State, error) {
 		}
 		return StateInactive, fail(ErrNotActivated, "licence "+m.lic.ID+" is not activated on this machine")
 	case errors.Is(gerr, grace.ErrGraceExpired):
+		if l := m.st.Lease; l != nil && l.ReceivedAt.After(l.ExpiresAt) {
+			// Expired on arrival: the local clock is ahead of the control
+			// plane's by more than the lease's length.
+			return StateLocked, fail(ErrClockTampered, "the local clock ("+l.ReceivedAt.UTC().Format(time.RFC3339)+
+				" when the lease arrived) is ahead of the control plane's by more than the lease's length; correct the clock")
+		}
 		return StateLocked, wrapGrace(ErrGraceExpired, gerr)
 	case gerr != nil:
 		return StateLocked, wrapGrace(ErrGraceExpired, gerr)
@@ -101,6 +105,9 @@ func (m *Manager) decide(now time.Time) (State, error) {
 // nextWake returns how long the watchdog may sleep before the state could
 // change by the passage of time alone. m.mu must be held.
 func (m *Manager) nextWake(now time.Time) time.Duration {
+	// Deadlines are judged against the later of the clock and its
+	// high-water mark (see grace.Policy.Check): count from the same.
+	now = later(now, m.st.HighWater)
 	wait := clockTick
 	consider := func(t time.Time) {
 		if t.IsZero() {

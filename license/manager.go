@@ -17,15 +17,16 @@ import (
 // ErrConfig is returned by [Open] for a configuration it cannot work with.
 var ErrConfig = errors.New("license: invalid configuration")
 
-// clockTick is how often the manager reads the clock when nothing else
-// happens, to move the high-water mark forward (the grace store writes it
-// at most every few minutes). Deadlines are met exactly by their own timers.
-const clockTick = time.Hour
+// clockTick is how often the manager re-reads the clock when nothing else
+// happens: it moves the high-water mark forward, and bounds how late a
+// deadline can be noticed when timers stood still (a suspended VM's
+// timers do not run). Deadlines are otherwise met exactly by their timers.
+const clockTick = 5 * time.Minute
 
 // hwWriteEvery is how far the high-water mark must move before it is
-// written to disk: a quarter of the default clock tolerance, so a crash
-// loses at most that much of the mark.
-const hwWriteEvery = 15 * time.Minute
+// written to disk: half the default clock tolerance, so a crash loses at
+// most that much of the mark.
+const hwWriteEvery = 30 * time.Minute
 
 // Manager ties a key file, this machine's fingerprint, the grace state and
 // (online) the heartbeat loop together, and answers [Manager.Status] and
@@ -50,10 +51,15 @@ type Manager struct {
 	licErr      error
 	st          grace.State // the in-memory copy of the persisted state
 	window      grace.Window
-	unreachable bool  // the last contact attempt got no answer
-	definitive  error // a standing refusal of the control plane (bound elsewhere, unknown)
-	lastErr     error // the last transport failure
+	unreachable bool      // the last contact attempt got no answer
+	dirty       bool      // m.st holds facts the state file lacks (a failed save)
+	newestLease time.Time // IssuedAt of the newest lease this process has held
+	definitive  error     // a standing refusal of the control plane (bound elsewhere, unknown)
+	lastErr     error     // the last transport failure
 	lastContact time.Time
+
+	changed  chan struct{} // wakes the notifier; OnChange runs on it alone
+	notified State         // the state OnChange last heard of (notifier only)
 
 	wake   chan struct{} // re-arms the watchdog after a change
 	cancel context.CancelFunc
@@ -84,7 +90,7 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.AppID == "" {
 		return nil, fmt.Errorf("%w: AppID is required", ErrConfig)
 	}
-	m := &Manager{cfg: cfg, now: cfg.Now, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	m := &Manager{cfg: cfg, now: cfg.Now, log: cfg.Logger, wake: make(chan struct{}, 1), changed: make(chan struct{}, 1)}
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -119,20 +125,24 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 			return nil, err
 		}
 	}
-	if m.online() && m.lic != nil && m.st.Lease == nil && m.st.ActivationKey == "" {
+	if m.online() && m.lic != nil {
 		// Persist the activation's idempotency key before the first send,
 		// so that a retry after a crash cannot bind twice.
-		m.st.ActivationKey = heartbeat.NewIdempotencyKey()
-		m.save()
+		m.ensureActivationKey()
 	}
 	m.mu.Lock()
-	m.evaluate()
+	s, _ := m.evaluate()
+	m.notified = s.status.State // OnChange hears of transitions from here on
 	m.mu.Unlock()
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.wg.Add(1)
 	go m.watch(runCtx)
+	if cfg.OnChange != nil {
+		m.wg.Add(1)
+		go m.notifier(runCtx)
+	}
 	if m.online() && m.lic != nil {
 		m.startLoop(runCtx)
 	}
@@ -182,6 +192,9 @@ func (m *Manager) openStore() error {
 		m.log.Warn("licensekit: grace state unusable; treating as no lease", "err", err)
 	}
 	m.st = st
+	if st.Lease != nil {
+		m.newestLease = st.Lease.IssuedAt
+	}
 	return nil
 }
 
@@ -201,14 +214,27 @@ func toGraceLease(token string, l *Lease) *grace.Lease {
 	}
 }
 
-// save persists m.st; failures are logged and the in-memory state stands
-// (it is never more generous than what is on disk).
+// save persists m.st. On failure the in-memory state stands — it is what
+// this process knows to be true — and the save is retried on the
+// watchdog's next turn. m.mu must be held.
 func (m *Manager) save() {
 	if m.store == nil {
 		return
 	}
 	if err := m.store.Save(m.st); err != nil {
-		m.log.Warn("licensekit: saving grace state failed", "err", err)
+		m.dirty = true
+		m.log.Warn("licensekit: saving grace state failed; will retry", "err", err)
+		return
+	}
+	m.dirty = false
+}
+
+// ensureActivationKey makes sure an activation has a persisted
+// idempotency key before it is sent. m.mu must be held.
+func (m *Manager) ensureActivationKey() {
+	if m.st.Lease == nil && m.st.ActivationKey == "" {
+		m.st.ActivationKey = heartbeat.NewIdempotencyKey()
+		m.save()
 	}
 }
 

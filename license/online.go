@@ -3,6 +3,7 @@ package license
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/licensekit/licensekit/heartbeat"
 )
@@ -14,6 +15,7 @@ func (m *Manager) startLoop(ctx context.Context) {
 		Request: func() heartbeat.Request {
 			m.mu.Lock()
 			defer m.mu.Unlock()
+			m.ensureActivationKey() // the state file may have been lost since Open
 			return heartbeat.Request{
 				LicenseID:      m.lic.ID,
 				Token:          m.token(),
@@ -53,8 +55,16 @@ func (m *Manager) handle(r heartbeat.Result) {
 	switch {
 	case r.Err == nil:
 		m.accept(r.Response.Lease)
+	case errors.Is(r.Err, heartbeat.ErrRejected):
+		// A refusal that says nothing about the licence (400, 401, 501,
+		// a proxy's 404): it neither renews nor takes anything away.
+		m.log.Error("licensekit: control plane rejected the request", "err", r.Err)
+		m.lastErr = r.Err
 	case heartbeat.IsDefinitive(r.Err):
 		m.refused(r.Err)
+	case errors.Is(r.Err, heartbeat.ErrConfig):
+		m.log.Error("licensekit: heartbeat not sent", "err", r.Err)
+		m.lastErr = r.Err
 	default:
 		m.unreachable = true
 		m.lastErr = r.Err
@@ -62,11 +72,11 @@ func (m *Manager) handle(r heartbeat.Result) {
 	if now.After(m.st.HighWater) {
 		m.st.HighWater = now
 	}
-	s, changed := m.evaluate()
+	_, changed := m.evaluate()
 	m.mu.Unlock()
 	m.poke()
 	if changed {
-		m.notify(s.status)
+		m.notify()
 	}
 }
 
@@ -85,6 +95,10 @@ func (m *Manager) accept(token string) {
 		return
 	}
 	now := m.now()
+	if ahead := now.Sub(l.IssuedAt); ahead > m.tolerance() {
+		m.log.Warn("licensekit: the local clock is ahead of the control plane's; offline grace is shortened by as much",
+			"ahead", ahead.Round(time.Second).String())
+	}
 	m.unreachable = false
 	m.lastErr = nil
 	m.definitive = nil
@@ -92,16 +106,23 @@ func (m *Manager) accept(token string) {
 	gl := toGraceLease(token, l)
 	gl.ReceivedAt = now // the window runs on the local clock from here
 	m.st.Lease = gl
+	if l.IssuedAt.After(m.newestLease) {
+		m.newestLease = l.IssuedAt
+	}
+	// A signed answer replaces every earlier verdict: revoked only if it
+	// says so, suspension as the lease says, and the clock is vouched for
+	// — restart the high-water mark from the local clock.
 	m.st.Revoked = l.Status == LeaseRevoked
-	// The control plane vouches for this moment: clear a clock lock, and
-	// restart the high-water mark from the local clock.
+	m.st.Suspended = false
 	m.st.ClockTampered = false
 	m.st.HighWater = now
 	m.st.ActivationKey = ""
 	m.save()
 }
 
-// refused applies a definitive answer. m.mu must be held.
+// refused applies a definitive answer: it acts at once and, where the
+// answer must survive a restart, is written to the state file. m.mu must
+// be held.
 func (m *Manager) refused(err error) {
 	m.unreachable = false
 	m.lastErr = nil
@@ -110,19 +131,14 @@ func (m *Manager) refused(err error) {
 	case errors.Is(err, heartbeat.ErrRevoked):
 		m.st.Revoked = true
 	case errors.Is(err, heartbeat.ErrSuspended):
-		m.definitive = fail(ErrSuspended, "the control plane suspended licence "+m.lic.ID)
+		m.st.Suspended = true
 	case errors.Is(err, heartbeat.ErrBoundElsewhere):
 		m.st.Lease = nil
 		m.definitive = fail(ErrFingerprint, "the control plane bound licence "+m.lic.ID+" to another machine")
 	case errors.Is(err, heartbeat.ErrUnknownLicense):
 		m.st.Lease = nil
 		m.definitive = fail(ErrNotActivated, "the control plane does not know licence "+m.lic.ID)
-	default: // ErrRejected: a refusal we cannot act on; keep the state
-		m.lastErr = err
-		return
 	}
-	if m.st.Lease == nil && m.st.ActivationKey == "" {
-		m.st.ActivationKey = heartbeat.NewIdempotencyKey()
-	}
+	m.ensureActivationKey()
 	m.save()
 }

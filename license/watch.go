@@ -3,6 +3,8 @@ package license
 import (
 	"context"
 	"time"
+
+	"github.com/licensekit/licensekit/grace"
 )
 
 // watch re-evaluates the state whenever time alone could change it (a
@@ -13,11 +15,11 @@ func (m *Manager) watch(ctx context.Context) {
 	for {
 		m.mu.Lock()
 		m.observeClock()
-		s, changed := m.evaluate()
+		_, changed := m.evaluate()
 		wait := m.nextWake(m.now())
 		m.mu.Unlock()
 		if changed {
-			m.notify(s.status)
+			m.notify()
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -49,14 +51,66 @@ func (m *Manager) observeClock() {
 	if err != nil {
 		m.log.Debug("licensekit: recording the clock", "err", err)
 	}
-	// Observe returns what the file and this process know together, never
-	// more generous than the truth, whatever the error.
-	m.st = st
+	switch {
+	case st.Lease != nil && st.Lease.IssuedAt.After(m.newestLease):
+		// Another instance of the product got a fresher answer from the
+		// control plane and stored it: adopt it whole.
+		m.st = st
+		m.newestLease = st.Lease.IssuedAt
+		m.dirty = false
+	case sameLease(st.Lease, m.st.Lease):
+		// The file agrees with this process: its one-way facts count.
+		m.st.HighWater = later(m.st.HighWater, st.HighWater)
+		m.st.ClockTampered = m.st.ClockTampered || st.ClockTampered
+		m.st.Revoked = m.st.Revoked || st.Revoked
+		m.st.Suspended = m.st.Suspended || st.Suspended
+	default:
+		// The file lags behind what this process knows (a failed save, a
+		// deleted or restored file): keep ours, and write it back.
+		m.st.HighWater = later(m.st.HighWater, st.HighWater)
+		m.dirty = true
+	}
+	if m.dirty {
+		m.save()
+	}
 }
 
-// notify calls OnChange, outside the lock.
-func (m *Manager) notify(s Status) {
-	if m.cfg.OnChange != nil {
-		m.cfg.OnChange(s)
+func sameLease(a, b *grace.Lease) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// notify wakes the notifier; it never blocks, and wake-ups coalesce.
+func (m *Manager) notify() {
+	select {
+	case m.changed <- struct{}{}:
+	default:
+	}
+}
+
+// notifier calls OnChange, one call at a time, with the newest snapshot
+// whenever its state differs from the one last told: so a listener never
+// ends on a stale state, and a slow listener delays only itself.
+func (m *Manager) notifier(ctx context.Context) {
+	defer m.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.changed:
+		}
+		if s := m.snap.Load().status; s.State != m.notified {
+			m.notified = s.State
+			m.cfg.OnChange(s)
+		}
 	}
 }

@@ -312,7 +312,7 @@ func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (i
 		if key == "" {
 			return errorBody(http.StatusBadRequest, "VALIDATION", "idempotency_key is required")
 		}
-		if prev, ok := l.activated[key]; ok && prev != fpr {
+		if prev, ok := l.activated[key]; ok && !sameMachine(fpr, prev) {
 			return errorBody(http.StatusConflict, "CONFLICT", "Idempotency key reused for another machine")
 		}
 		if l.boundTo != "" && !sameMachine(fpr, l.boundTo) {
@@ -328,7 +328,7 @@ func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (i
 		// time (a NIC this year, RAM next year) never add up to two.
 		l.boundTo = fpr
 	case "deactivate":
-		if l.boundTo == fpr {
+		if sameMachine(fpr, l.boundTo) {
 			l.boundTo = ""
 		}
 		return http.StatusOK, map[string]bool{"success": true}
