@@ -74,9 +74,11 @@ type Config struct {
 	// secrets are never logged whole.
 	Logger *slog.Logger
 	// OnChange is called after every change of State (not on every
-	// heartbeat), with the new status. It is called from the manager's own
-	// goroutines, one call at a time; it must not block for long and must
-	// not call [Manager.Close].
+	// heartbeat), with the new status. It is called on a goroutine of the
+	// manager's own, one call at a time, and always with the newest
+	// status: after a burst of changes the last call carries the current
+	// state. It may call Status and Require; it must not block for long,
+	// and must not call [Manager.Close], which waits for it.
 	OnChange func(Status)
 
 	// Now is the wall clock; nil means time.Now. Tests inject a clock that

@@ -61,16 +61,22 @@
 //	active       transport failure (network, timeout, 5xx, 429)  grace
 //	grace        lease exp passes (deadline + 1 s)               locked (ErrGraceExpired)
 //	locked       heartbeat succeeds, lease "active"              active
-//	any online   lease "suspended" or 403 SUSPENDED              suspended
+//	any online   lease "suspended" or 403 SUSPENDED              suspended (sticky on disk)
 //	suspended    control plane restores: lease "active"          active
 //	any online   lease "revoked" or 403 REVOKED                  locked (ErrRevoked, sticky on disk)
 //	any online   heartbeat 409: rebound to another machine       inactive (ErrFingerprint; lease dropped)
 //	any online   heartbeat 404: licence unknown                  inactive (ErrNotActivated; lease dropped)
 //	any          clock below high-water mark − tolerance         locked (ErrClockTampered; sticky online)
+//	online       clock ahead of the control plane by > a lease   locked (ErrClockTampered) until corrected
 //	any          licence exp passes                              expired
 //
 // Transport failures never take use away by themselves: only the passing
-// of the signed lease's exp does. Definitive answers act at once.
+// of the signed lease's exp does. Definitive answers act at once. What the
+// manager decides is written to the grace state; when a write fails (a
+// full or read-only disk) the decision stands in memory and the write is
+// retried, and the state file never overrides what the process knows —
+// except a fresher lease stored by another instance of the product, which
+// is adopted.
 // Config.OnChange hears of transitions only, not of every beat.
 //
 // Every refusal wraps exactly one sentinel error ([ErrMalformed],
