@@ -125,39 +125,75 @@ func wellFormed(payload string) error {
 	return nil
 }
 
-// parseLicenseClaims reads the claims of a licence token.
-func parseLicenseClaims(payload string, lic *License) error {
+// registered holds the claims licences and leases share.
+type registered struct {
+	iss, sub, jti string
+	iat, exp      time.Time
+	have          int // hasIss, … bits of the required claims present
+}
+
+// read reads the member name into c if it is one of the shared claims,
+// and reports whether it was.
+func (c *registered) read(r *strictjson.Reader, name string) (bool, error) {
+	var err error
+	switch name {
+	case "iss":
+		c.iss, err = readString(r, name)
+		c.have |= nonEmpty(c.iss, hasIss)
+	case "sub":
+		c.sub, err = readString(r, name)
+		c.have |= nonEmpty(c.sub, hasSub)
+	case "jti":
+		c.jti, err = readString(r, name)
+		c.have |= nonEmpty(c.jti, hasJti)
+	case "iat":
+		c.iat, err = readDate(r, name)
+		c.have |= hasIat
+	case "exp":
+		c.exp, err = readDate(r, name)
+		c.have |= hasExp
+	default:
+		return false, nil
+	}
+	return true, err
+}
+
+// parseClaims checks the claims document, then walks it: the shared
+// claims go into c, every other member to other, which must consume it.
+func parseClaims(payload string, c *registered, other func(r *strictjson.Reader, name string) error) error {
 	if err := wellFormed(payload); err != nil {
 		return err
 	}
 	r := strictjson.NewStringReader(payload)
-	have := 0
 	err := r.Object(func(name string) error {
+		if ok, err := c.read(r, name); ok {
+			return err
+		}
+		return other(r, name)
+	})
+	if err == nil {
+		err = r.End()
+	}
+	if err != nil {
+		return asClaimsError(err)
+	}
+	return nil
+}
+
+// parseLicenseClaims reads the claims of a licence token.
+func parseLicenseClaims(payload string, lic *License) error {
+	var c registered
+	err := parseClaims(payload, &c, func(r *strictjson.Reader, name string) error {
 		var err error
 		switch name {
-		case "iss":
-			lic.Issuer, err = readString(r, "iss")
-			have |= nonEmpty(lic.Issuer, hasIss)
-		case "sub":
-			lic.Subject, err = readString(r, "sub")
-			have |= nonEmpty(lic.Subject, hasSub)
 		case "aud":
 			lic.Audience, err = readStrings(r, "aud", true)
 			if err == nil && validAudience(lic.Audience) {
-				have |= hasAud
+				c.have |= hasAud
 			}
-		case "jti":
-			lic.ID, err = readString(r, "jti")
-			have |= nonEmpty(lic.ID, hasJti)
 		case "tid":
 			lic.TenantID, err = readString(r, "tid")
-			have |= nonEmpty(lic.TenantID, hasTid)
-		case "iat":
-			lic.IssuedAt, err = readDate(r, "iat")
-			have |= hasIat
-		case "exp":
-			lic.ExpiresAt, err = readDate(r, "exp")
-			have |= hasExp
+			c.have |= nonEmpty(lic.TenantID, hasTid)
 		case "nbf":
 			if !skipNull(r) {
 				lic.NotBefore, err = readDate(r, "nbf")
@@ -200,13 +236,11 @@ func parseLicenseClaims(payload string, lic *License) error {
 		}
 		return err
 	})
-	if err == nil {
-		err = r.End()
-	}
 	if err != nil {
-		return asClaimsError(err)
+		return err
 	}
-	if err := missing(have, requiredLicense); err != nil {
+	lic.Issuer, lic.Subject, lic.ID, lic.IssuedAt, lic.ExpiresAt = c.iss, c.sub, c.jti, c.iat, c.exp
+	if err := missing(c.have, requiredLicense); err != nil {
 		return err
 	}
 	return checkDates(lic.IssuedAt, lic.NotBefore, lic.ExpiresAt)
@@ -214,29 +248,10 @@ func parseLicenseClaims(payload string, lic *License) error {
 
 // parseLeaseClaims reads the claims of a lease token.
 func parseLeaseClaims(payload string, l *Lease) error {
-	if err := wellFormed(payload); err != nil {
-		return err
-	}
-	r := strictjson.NewStringReader(payload)
-	have := 0
-	err := r.Object(func(name string) error {
+	var c registered
+	err := parseClaims(payload, &c, func(r *strictjson.Reader, name string) error {
 		var err error
 		switch name {
-		case "iss":
-			l.Issuer, err = readString(r, "iss")
-			have |= nonEmpty(l.Issuer, hasIss)
-		case "sub":
-			l.LicenseID, err = readString(r, "sub")
-			have |= nonEmpty(l.LicenseID, hasSub)
-		case "jti":
-			l.ID, err = readString(r, "jti")
-			have |= nonEmpty(l.ID, hasJti)
-		case "iat":
-			l.IssuedAt, err = readDate(r, "iat")
-			have |= hasIat
-		case "exp":
-			l.ExpiresAt, err = readDate(r, "exp")
-			have |= hasExp
 		case "fpr":
 			l.Fingerprint, err = readString(r, "fpr")
 		case "status":
@@ -249,13 +264,11 @@ func parseLeaseClaims(payload string, l *Lease) error {
 		}
 		return err
 	})
-	if err == nil {
-		err = r.End()
-	}
 	if err != nil {
-		return asClaimsError(err)
+		return err
 	}
-	if err := missing(have, requiredLease); err != nil {
+	l.Issuer, l.LicenseID, l.ID, l.IssuedAt, l.ExpiresAt = c.iss, c.sub, c.jti, c.iat, c.exp
+	if err := missing(c.have, requiredLease); err != nil {
 		return err
 	}
 	if l.Status == "" {
