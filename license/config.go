@@ -66,6 +66,11 @@ type Config struct {
 	// sent. Empty means the environment variable LICENSEKIT_MACHINE_ID, or
 	// the operating system's machine id.
 	MachineID string
+	// ExactMachineMatch makes a lease match this machine only when every
+	// fingerprint component is unchanged. The default tolerates one
+	// changed component besides the machine id (a NIC or RAM swap); see
+	// package fingerprint.
+	ExactMachineMatch bool
 
 	// HTTPClient sends control-plane requests; nil means a client with sane
 	// timeouts that does not follow redirects.

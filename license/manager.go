@@ -101,6 +101,9 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.MachineID != "" {
 		fpOpts = append(fpOpts, fingerprint.WithMachineID(cfg.MachineID))
 	}
+	if cfg.ExactMachineMatch {
+		fpOpts = append(fpOpts, fingerprint.WithExactMatch())
+	}
 	fp, err := fingerprint.Compute(ctx, cfg.AppID, fpOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)

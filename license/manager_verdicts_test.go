@@ -333,3 +333,58 @@ func TestManagerCloseDuringSlowRequest(t *testing.T) {
 		wantState(t, m, license.StateInactive, license.ErrNotActivated) // the last snapshot stays readable
 	})
 }
+
+func TestManagerMaxGraceOnlyShortens(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cfg    time.Duration
+		env    string
+		lockAt time.Duration // after the last lease
+	}{
+		{"config shortens", 72 * time.Hour, "", 72 * time.Hour},
+		{"environment shortens", 0, "48h", 48 * time.Hour},
+		{"the shorter of both", 72 * time.Hour, "48h", 48 * time.Hour},
+		{"config cannot lengthen", 30 * 24 * time.Hour, "", 14 * 24 * time.Hour},
+		{"environment cannot lengthen", 0, "720h", 14 * 24 * time.Hour},
+		{"garbage in the environment is ignored", 0, "forever", 14 * 24 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(license.EnvGrace, tc.env)
+			synctest.Test(t, func(t *testing.T) {
+				r := newRig(t)
+				r.cfg.MaxGrace = tc.cfg
+				m := r.open()
+				r.cp.SetDown(true) // the activation's lease is the last one
+				time.Sleep(tc.lockAt - time.Minute)
+				synctest.Wait()
+				wantState(t, m, license.StateGrace, nil)
+				time.Sleep(2 * time.Minute)
+				synctest.Wait()
+				wantState(t, m, license.StateLocked, license.ErrGraceExpired)
+			})
+		})
+	}
+}
+
+func TestManagerActivationOptional(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t)
+		r.cfg.ActivationOptional = true
+		r.cp.SetDown(true)
+		m := r.open()
+		wantState(t, m, license.StateActive, nil) // runs before its first activation
+		r.cp.SetDown(false)
+		time.Sleep(6 * time.Minute)
+		synctest.Wait()
+		wantState(t, m, license.StateActive, nil)
+		if r.cp.Count("activate") != 1 {
+			t.Fatal("it never activated once the control plane was back")
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t) // the default: activation required
+		r.cp.SetDown(true)
+		m := r.open()
+		wantState(t, m, license.StateInactive, license.ErrNotActivated)
+	})
+}
