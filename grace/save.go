@@ -95,7 +95,10 @@ func (s *Store) write(st State, observed bool) error {
 	}
 	if !observed {
 		cur := s.known // just loaded, or the last state known if the file is unreadable
-		newer := st.Lease != nil && (cur.Lease == nil || st.Lease.IssuedAt.After(cur.Lease.IssuedAt))
+		newer := st.Lease != nil && (cur.Lease == nil || st.Lease.IssuedAt.After(cur.Lease.IssuedAt) ||
+			// iat has one-second resolution: another lease of the same
+			// second is a fresh answer too.
+			(st.Lease.IssuedAt.Equal(cur.Lease.IssuedAt) && st.Lease.ID != cur.Lease.ID))
 		if !newer {
 			if st.Lease != nil && cur.Lease != nil && cur.Lease.IssuedAt.After(st.Lease.IssuedAt) {
 				// Another instance stored a fresher lease: an older one

@@ -484,3 +484,22 @@ func TestSuspendedIsSticky(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, got.Suspended)
 }
+
+// iat has one-second resolution: a different lease issued in the same
+// second is a fresh answer and clears the sticky flags like a later one.
+func TestSaveSameSecondNewLeaseIsFresh(t *testing.T) {
+	s := openStore(t, testOptions(t.TempDir()))
+	require.NoError(t, s.Save(grace.State{Lease: activeLease(), ClockTampered: true}))
+	same := grace.FakeLease(grace.Lease{ID: "lea_other", LicenseID: "lic_1", Status: grace.StatusActive, IssuedAt: t0, ExpiresAt: exp})
+	require.NoError(t, s.Save(grace.State{Lease: same}))
+	got, err := s.Load()
+	require.NoError(t, err)
+	assert.Equal(t, "lea_other", got.Lease.ID)
+	assert.False(t, got.ClockTampered)
+	// The very same lease saved again is not an answer: the flag stays.
+	require.NoError(t, s.Save(grace.State{Lease: same, ClockTampered: true}))
+	require.NoError(t, s.Save(grace.State{Lease: same}))
+	got, err = s.Load()
+	require.NoError(t, err)
+	assert.True(t, got.ClockTampered)
+}

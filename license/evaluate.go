@@ -51,7 +51,7 @@ func (m *Manager) decide(now time.Time) (State, error) {
 		}
 		return StateUnlicensed, orUnlicensed(m.licErr)
 	}
-	if now.After(m.lic.ExpiresAt.Add(m.verifier.leeway)) {
+	if m.realTimeFloor(now).After(m.lic.ExpiresAt.Add(m.verifier.leeway)) {
 		return StateExpired, fail(ErrExpired, "licence "+m.lic.ID+" expired at "+m.lic.ExpiresAt.Format(time.RFC3339))
 	}
 	if !m.online() {
@@ -105,26 +105,36 @@ func (m *Manager) decide(now time.Time) (State, error) {
 // nextWake returns how long the watchdog may sleep before the state could
 // change by the passage of time alone. m.mu must be held.
 func (m *Manager) nextWake(now time.Time) time.Duration {
-	// Deadlines are judged against the later of the clock and its
-	// high-water mark (see grace.Policy.Check): count from the same.
-	now = later(now, m.st.HighWater)
 	wait := clockTick
-	consider := func(t time.Time) {
-		if t.IsZero() {
-			return
-		}
-		// Wake just after t: use is still allowed at t itself.
-		if d := t.Sub(now) + time.Nanosecond; d > 0 && d < wait {
+	// Wake just after t, judged against the same reading of the clock as
+	// the check it ends: use is still allowed at t itself.
+	consider := func(t, from time.Time) {
+		if d := t.Sub(from) + time.Nanosecond; !t.IsZero() && d > 0 && d < wait {
 			wait = d
 		}
 	}
 	if m.lic != nil {
-		consider(m.lic.ExpiresAt.Add(m.verifier.leeway))
+		consider(m.lic.ExpiresAt.Add(m.verifier.leeway), m.realTimeFloor(now))
 	}
 	if m.online() && m.st.Lease != nil {
-		consider(m.window.Deadline)
+		// grace.Policy.Check counts from the later of the clock and its
+		// high-water mark.
+		consider(m.window.Deadline, later(now, m.st.HighWater))
 	}
 	return wait
+}
+
+// realTimeFloor is the latest of the local clock and what the newest lease
+// says of real time: its iat is signed server time, and the local clock
+// has run for (now − ReceivedAt) since it arrived. So a clock set a year
+// back and then vouched for by the control plane (which restarts the
+// high-water mark) cannot stretch the licence's own exp. m.mu must be held.
+func (m *Manager) realTimeFloor(now time.Time) time.Time {
+	floor := later(now, m.newestLease)
+	if l := m.st.Lease; l != nil && !l.ReceivedAt.IsZero() && !now.Before(l.ReceivedAt) {
+		floor = later(floor, l.IssuedAt.Add(now.Sub(l.ReceivedAt)))
+	}
+	return floor
 }
 
 // tolerance is the effective clock tolerance, as grace.Policy applies it.

@@ -388,3 +388,21 @@ func TestManagerActivationOptional(t *testing.T) {
 		wantState(t, m, license.StateInactive, license.ErrNotActivated)
 	})
 }
+
+// A clock set a year back and then vouched for by the control plane does
+// not stretch the licence itself: the newest lease's signed iat is a lower
+// bound of real time, and the licence expires by it.
+func TestManagerLicenceExpiresOnServerTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, licensetest.ExpiresIn(30*24*time.Hour))
+		m := r.open()
+		time.Sleep(24*time.Hour + 30*time.Minute)
+		r.offset.Store(int64(-365 * 24 * time.Hour))
+		time.Sleep(time.Hour) // a heartbeat vouches for the clock
+		synctest.Wait()
+		wantState(t, m, license.StateActive, nil)
+		time.Sleep(29*24*time.Hour + 2*time.Hour) // past the licence's exp in real time
+		synctest.Wait()
+		wantState(t, m, license.StateExpired, license.ErrExpired)
+	})
+}

@@ -58,6 +58,7 @@ func (m *Manager) observeClock() {
 		m.st = st
 		m.newestLease = st.Lease.IssuedAt
 		m.dirty = false
+		m.definitive = nil // the control plane answered that instance for this machine
 	case sameLease(st.Lease, m.st.Lease):
 		// The file agrees with this process: its one-way facts count.
 		m.st.HighWater = later(m.st.HighWater, st.HighWater)
@@ -105,12 +106,22 @@ func (m *Manager) notifier(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			// A change made just before Close is still told.
+			select {
+			case <-m.changed:
+				m.deliver()
+			default:
+			}
 			return
 		case <-m.changed:
+			m.deliver()
 		}
-		if s := m.snap.Load().status; s.State != m.notified {
-			m.notified = s.State
-			m.cfg.OnChange(s)
-		}
+	}
+}
+
+func (m *Manager) deliver() {
+	if s := m.snap.Load().status; s.State != m.notified {
+		m.notified = s.State
+		m.cfg.OnChange(s)
 	}
 }
