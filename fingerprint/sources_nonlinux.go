@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"github.com/shirou/gopsutil/v3/cpu"
+	"github.com/shirou/gopsutil/v3/mem"
 )
 
 // interfaceMACs returns the hardware addresses of the interfaces the
@@ -31,4 +32,13 @@ func interfaceMACs(keep func(name string) bool) ([]net.HardwareAddr, error) {
 // gopsutilCPUCount returns the logical CPU count gopsutil reports.
 func gopsutilCPUCount(ctx context.Context) (int, error) {
 	return cpu.CountsWithContext(ctx, true)
+}
+
+// gopsutilMemoryBytes returns the total memory gopsutil reports.
+func gopsutilMemoryBytes(ctx context.Context) (uint64, error) {
+	vm, err := mem.VirtualMemoryWithContext(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return vm.Total, nil
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/denisbrodbeck/machineid"
-	"github.com/shirou/gopsutil/v3/mem"
 	"golang.org/x/sys/windows/registry"
 )
 
@@ -22,17 +21,11 @@ import (
 // starts a process.
 func systemSources() Sources {
 	return Sources{
-		MachineID: func(context.Context) (string, error) { return machineid.ID() },
-		Getenv:    os.Getenv,
-		CPUModel:  windowsCPUModel,
-		CPUCount:  gopsutilCPUCount,
-		MemoryBytes: func(ctx context.Context) (uint64, error) {
-			vm, err := mem.VirtualMemoryWithContext(ctx)
-			if err != nil {
-				return 0, err
-			}
-			return vm.Total, nil
-		},
+		MachineID:   func(context.Context) (string, error) { return machineid.ID() },
+		Getenv:      os.Getenv,
+		CPUModel:    windowsCPUModel,
+		CPUCount:    gopsutilCPUCount,
+		MemoryBytes: gopsutilMemoryBytes,
 		MACs: func(context.Context) ([]net.HardwareAddr, error) {
 			return interfaceMACs(windowsPhysical)
 		},
