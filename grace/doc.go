@@ -1,6 +1,7 @@
 // Package grace keeps a licensed product's offline grace state — the
 // newest signed lease from the control plane, the wall clock's high-water
-// mark and the sticky facts (revoked, clock tampered) — in one small sealed
+// mark, the sticky facts (revoked, suspended, clock tampered) and the
+// floor below which no lease counts after a refusal — in one small sealed
 // file per product and licence, and judges from it how long the product
 // may go on without reaching the control plane (SPEC §5, §10, §11).
 //

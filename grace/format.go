@@ -47,6 +47,7 @@ type filePayload struct {
 	ActivationKey string    `json:"activation_key"`
 	LeaseToken    string    `json:"lease"` // "" for none
 	LeaseReceived time.Time `json:"lease_received,omitzero"`
+	Floor         time.Time `json:"floor,omitzero"`
 }
 
 // sealer holds the keys that seal one product's and licence's file on one machine.
@@ -82,6 +83,7 @@ func (s *sealer) encode(st State) ([]byte, error) {
 		ClockTampered: st.ClockTampered,
 		LastState:     st.LastState,
 		ActivationKey: st.ActivationKey,
+		Floor:         wall(st.Floor),
 	}
 	if st.Lease != nil {
 		p.LeaseToken = st.Lease.Token
@@ -166,6 +168,7 @@ func (s *sealer) parse(payload []byte) (State, error) {
 		ClockTampered: p.ClockTampered,
 		LastState:     p.LastState,
 		ActivationKey: p.ActivationKey,
+		Floor:         wall(p.Floor),
 	}
 	if p.LeaseToken != "" {
 		st.Lease = &Lease{Token: p.LeaseToken, ReceivedAt: wall(p.LeaseReceived)}

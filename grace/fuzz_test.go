@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/licensekit/licensekit/grace"
 )
@@ -20,7 +21,9 @@ func FuzzLoad(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, st := range []grace.State{fullState(), {}, {Revoked: true, ClockTampered: true, HighWater: t0}} {
+	floored := fullState()
+	floored.Revoked, floored.Floor = true, t0.Add(time.Hour) // a refusal after the lease
+	for _, st := range []grace.State{fullState(), {}, {Revoked: true, ClockTampered: true, HighWater: t0}, floored} {
 		if err := seed.Save(st); err != nil {
 			f.Fatal(err)
 		}

@@ -12,15 +12,21 @@ import (
 // Save replaces the state file with st, atomically and under the lock. It
 // is how an answer from the control plane becomes the new truth. The lease
 // is re-verified, and its verified fields are stored in place of the
-// caller's. Unless st carries a lease newer (by IssuedAt) than the one
-// stored — that is, a fresh answer — Save keeps what is already known:
-// the high-water mark is not lowered, and Revoked and ClockTampered are
-// not cleared. With a newer lease it writes st as given, except that the
-// mark is raised to the lease's ReceivedAt; that is how a mark pushed into
-// the future by a mis-set clock is brought back once the control plane has
-// answered. Server time (IssuedAt) is never taken for local time: the
-// window is measured on the local clock from ReceivedAt (see [Lease]). On failure the previous file is intact unless the
-// error says otherwise.
+// caller's.
+//
+// Unless st carries a fresh answer — a lease newer (by IssuedAt) than the
+// one stored and issued after the stored [State.Floor] — Save keeps what
+// is already known: the high-water mark is not lowered; Revoked,
+// Suspended and ClockTampered are not cleared; and a lease at or before
+// the Floor is not stored (the stored one, or none, stays). With a fresh
+// answer it writes st as given, except that the mark is raised to the
+// lease's ReceivedAt; that is how a mark pushed into the future by a
+// mis-set clock is brought back once the control plane has answered. The
+// Floor never moves back in either case. Server time (IssuedAt) is never
+// taken for local time: the window is measured on the local clock from
+// ReceivedAt (see [Lease]).
+//
+// On failure the previous file is intact unless the error says otherwise.
 func (s *Store) Save(st State) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -85,6 +91,7 @@ func (s *Store) loadForUpdate() (State, error) {
 func (s *Store) write(st State, observed bool) error {
 	st = st.clone()
 	st.HighWater = wall(st.HighWater)
+	st.Floor = wall(st.Floor)
 	if st.Lease != nil {
 		l, err := s.verifyLease(st.Lease.Token)
 		if err != nil {
@@ -95,15 +102,24 @@ func (s *Store) write(st State, observed bool) error {
 	}
 	if !observed {
 		cur := s.known // just loaded, or the last state known if the file is unreadable
-		newer := st.Lease != nil && (cur.Lease == nil || st.Lease.IssuedAt.After(cur.Lease.IssuedAt) ||
+		// A lease issued at or before the stored Floor predates a refusal
+		// of the control plane: it is stale, whatever it says.
+		stale := st.Lease != nil && !st.Lease.IssuedAt.After(cur.Floor)
+		newer := st.Lease != nil && !stale && (cur.Lease == nil || st.Lease.IssuedAt.After(cur.Lease.IssuedAt) ||
 			// iat has one-second resolution: another lease of the same
 			// second is a fresh answer too.
 			(st.Lease.IssuedAt.Equal(cur.Lease.IssuedAt) && st.Lease.ID != cur.Lease.ID))
 		if !newer {
-			if st.Lease != nil && cur.Lease != nil && cur.Lease.IssuedAt.After(st.Lease.IssuedAt) {
+			switch {
+			case st.Lease != nil && cur.Lease != nil && cur.Lease.IssuedAt.After(st.Lease.IssuedAt):
 				// Another instance stored a fresher lease: an older one
 				// never replaces it. (Dropping the lease, st.Lease == nil,
 				// stays possible: that follows a definitive answer.)
+				st.Lease = cur.Lease
+			case stale && (cur.Lease == nil || cur.Lease.ID != st.Lease.ID):
+				// A stale lease is never stored anew: a lease dropped
+				// after a rebind does not come back from another
+				// instance's memory.
 				st.Lease = cur.Lease
 			}
 			st.HighWater = later(st.HighWater, later(cur.HighWater, s.obsHW))
@@ -111,6 +127,7 @@ func (s *Store) write(st State, observed bool) error {
 			st.Suspended = st.Suspended || cur.Suspended
 			st.ClockTampered = st.ClockTampered || cur.ClockTampered || s.tampered
 		}
+		st.Floor = later(st.Floor, cur.Floor)
 	}
 	if st.Lease != nil {
 		st.HighWater = later(st.HighWater, st.Lease.ReceivedAt)

@@ -53,6 +53,15 @@ type State struct {
 	// ClockTampered is sticky: once set, only saving a newer lease (an
 	// answer from the control plane) clears it.
 	ClockTampered bool
+	// Floor is server time (one-second resolution) at or before which no
+	// lease counts any more: a lease is newly stored, and clears the
+	// sticky facts, only if its IssuedAt is after the Floor already stored.
+	// The licence manager raises it when the control plane refuses (to the
+	// newest lease it had held, and the answer's Date): so a lease issued
+	// before a revocation, a suspension or a rebind, which another
+	// instance of the product receives later, cannot undo that refusal or
+	// bring a dropped lease back. It only moves forward. Zero means none.
+	Floor time.Time
 	// LastState is the last known state name of the licence manager, e.g. "active".
 	LastState string
 	// ActivationKey is the idempotency key of an activation, persisted before

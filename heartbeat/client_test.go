@@ -299,3 +299,26 @@ func TestNewIdempotencyKey(t *testing.T) {
 	_, err := newClient(cp).Activate(context.Background(), r)
 	require.NoError(t, err)
 }
+
+// A refusal carries the server's Date, so the manager can order it after
+// the leases that preceded it; a missing or broken Date gives zero.
+func TestClientErrorDate(t *testing.T) {
+	cases := []struct {
+		name   string
+		header []string
+		want   time.Time
+	}{
+		{"IMF-fixdate", []string{"Date", "Sun, 06 Nov 1994 08:49:37 GMT"}, time.Date(1994, 11, 6, 8, 49, 37, 0, time.UTC)},
+		{"RFC 850", []string{"Date", "Sunday, 06-Nov-94 08:49:37 GMT"}, time.Date(1994, 11, 6, 8, 49, 37, 0, time.UTC)},
+		{"garbage", []string{"Date", "yesterday"}, time.Time{}},
+		{"absent", nil, time.Time{}},
+	}
+	for _, tc := range cases {
+		cp := &fakeCP{answer: func(int, call) reply { return fail(403, "REVOKED", tc.header...) }}
+		_, err := newClient(cp).Heartbeat(context.Background(), req1)
+		var he *heartbeat.Error
+		require.ErrorAs(t, err, &he, tc.name)
+		require.ErrorIs(t, err, heartbeat.ErrRevoked, tc.name)
+		assert.True(t, tc.want.Equal(he.Date), "%s: Date = %v, want %v", tc.name, he.Date, tc.want)
+	}
+}

@@ -57,6 +57,11 @@ type Error struct {
 	Message string
 	// RetryAfter is the server's Retry-After, clamped to [0, 7 days]; 0 when absent.
 	RetryAfter time.Duration
+	// Date is the answer's Date header (the server's clock, one-second
+	// resolution), zero when absent or unparsable. It is unsigned: use it
+	// only to order a refusal after the leases that preceded it, never to
+	// grant time.
+	Date time.Time
 	// Kind is the sentinel this error matches: ErrUnavailable, ErrRevoked, …
 	Kind error
 	// Err is the underlying cause, if any (network error, decoding error).

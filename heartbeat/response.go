@@ -101,6 +101,9 @@ func decodeSuccess(body []byte) (*Response, error) {
 // classify maps a non-2xx answer to an *Error.
 func classify(op string, status int, h http.Header, body []byte, tooBig bool, now time.Time) *Error {
 	e := &Error{Op: op, StatusCode: status, RetryAfter: retryAfter(h, now)}
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		e.Date = d.UTC()
+	}
 	var env wireError
 	if !tooBig && json.Unmarshal(body, &env) == nil && env.Error != nil {
 		e.Code = clip(env.Error.Code, maxCode)

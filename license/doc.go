@@ -75,8 +75,10 @@
 // manager decides is written to the grace state; when a write fails (a
 // full or read-only disk) the decision stands in memory and the write is
 // retried, and the state file never overrides what the process knows —
-// except a fresher lease stored by another instance of the product, which
-// is adopted.
+// except for what another instance of the product stored: a fresher
+// lease, which is adopted, or a refusal it heard (see grace.State.Floor),
+// which overrides any lease issued before it, so an answer overtaken on
+// the way cannot undo it.
 // Config.OnChange hears of transitions only, not of every beat.
 //
 // Every refusal wraps exactly one sentinel error ([ErrMalformed],

@@ -95,6 +95,16 @@ func (m *Manager) accept(token string) {
 		return
 	}
 	now := m.now()
+	if !l.IssuedAt.After(m.st.Floor) {
+		// Issued at or before a refusal this process or another instance
+		// has recorded (an answer that was overtaken on the way): it is
+		// contact, but it changes nothing.
+		m.log.Warn("licensekit: ignoring a lease issued before the control plane's last refusal",
+			"issued", l.IssuedAt.UTC().Format(time.RFC3339), "refused", m.st.Floor.UTC().Format(time.RFC3339))
+		m.unreachable = false
+		m.lastContact = now
+		return
+	}
 	if ahead := now.Sub(l.IssuedAt); ahead > m.tolerance() {
 		m.log.Warn("licensekit: the local clock is ahead of the control plane's; offline grace is shortened by as much",
 			"ahead", ahead.Round(time.Second).String())
@@ -124,9 +134,11 @@ func (m *Manager) accept(token string) {
 // answer must survive a restart, is written to the state file. m.mu must
 // be held.
 func (m *Manager) refused(err error) {
+	now := m.now()
 	m.unreachable = false
 	m.lastErr = nil
-	m.lastContact = m.now()
+	m.lastContact = now
+	m.raiseFloor(err, now)
 	switch {
 	case errors.Is(err, heartbeat.ErrRevoked):
 		m.st.Revoked = true
@@ -141,4 +153,28 @@ func (m *Manager) refused(err error) {
 	}
 	m.ensureActivationKey()
 	m.save()
+}
+
+// raiseFloor records that every lease this process has held, and any
+// issued up to the refusal's Date, predates the refusal err: so a lease
+// that another instance of the product receives late cannot undo it (see
+// grace.State.Floor). The Date is unsigned and only ever makes a refusal
+// harder to clear; it is capped at what this machine knows of real time
+// plus the clock tolerance, so a server clock far ahead cannot shut out
+// the answers that follow. m.mu must be held.
+func (m *Manager) raiseFloor(err error, now time.Time) {
+	floor := later(m.st.Floor, m.newestLease)
+	if l := m.st.Lease; l != nil {
+		floor = later(floor, l.IssuedAt)
+	}
+	var he *heartbeat.Error
+	if errors.As(err, &he) && !he.Date.IsZero() {
+		limit := m.realTimeFloor(now).Add(m.tolerance())
+		date := he.Date
+		if date.After(limit) {
+			date = limit
+		}
+		floor = later(floor, date.Truncate(time.Second))
+	}
+	m.st.Floor = floor
 }

@@ -59,6 +59,21 @@ func (m *Manager) observeClock() {
 		m.newestLease = st.Lease.IssuedAt
 		m.dirty = false
 		m.definitive = nil // the control plane answered that instance for this machine
+	case st.Floor.After(m.st.Floor):
+		// Another instance was refused by the control plane (revoked,
+		// suspended, rebound, forgotten) and recorded it. A lease of ours
+		// issued before that refusal is overtaken: take the file's verdict
+		// whole. A lease issued after it is a fresher answer: keep it and
+		// write it back.
+		if m.st.Lease == nil || !m.st.Lease.IssuedAt.After(st.Floor) {
+			st.HighWater = later(st.HighWater, m.st.HighWater)
+			m.st = st
+			m.dirty = false
+		} else {
+			m.st.Floor = st.Floor
+			m.st.HighWater = later(m.st.HighWater, st.HighWater)
+			m.dirty = true
+		}
 	case sameLease(st.Lease, m.st.Lease):
 		// The file agrees with this process: its one-way facts count.
 		m.st.HighWater = later(m.st.HighWater, st.HighWater)

@@ -243,6 +243,9 @@ func (cp *ControlPlane) record(id string) *cpLicense {
 
 // ServeHTTP answers POST /licenses/{id}/{activate|heartbeat|deactivate}.
 func (cp *ControlPlane) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every answer carries the control plane's clock, as a real server's
+	// does (in RoundTripper mode no net/http server adds it).
+	w.Header().Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	id, op, ok := parsePath(r.URL.EscapedPath())
 	if !ok || r.Method != http.MethodPost {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such route")

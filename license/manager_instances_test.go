@@ -1,0 +1,139 @@
+package license_test
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/licensekit/licensekit/license"
+	"github.com/licensekit/licensekit/license/licensetest"
+)
+
+// Two instances of one product on one machine share the state file. These
+// tests are about answers that reach one instance and not the other.
+
+// After a rebind, the instance that hears the 409 first drops the lease;
+// the other must not write it back (before, it did, every few minutes,
+// until its own heartbeat got the 409), and must stop within one
+// watchdog tick.
+func TestManagerTwoInstancesRebind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t)
+		a := r.open()
+		time.Sleep(20 * time.Minute)
+		b := r.open() // b's beats run 20 minutes behind a's
+		wantState(t, a, license.StateActive, nil)
+		wantState(t, b, license.StateActive, nil)
+
+		r.cp.Rebind(r.lic, "some-other-machine")
+		time.Sleep(40*time.Minute + time.Second) // a's beat at 1 h answers 409
+		synctest.Wait()
+		wantState(t, a, license.StateInactive, license.ErrFingerprint)
+
+		time.Sleep(5 * time.Minute) // one watchdog tick of b; its own beat is not due
+		synctest.Wait()
+		if st := b.Status(); st.State.Allowed() {
+			t.Fatalf("b is still %v five minutes after a was refused", st.State)
+		}
+		for range 6 { // half an hour of both watchdogs writing
+			time.Sleep(5 * time.Minute)
+			synctest.Wait()
+			wantState(t, a, license.StateInactive, license.ErrFingerprint)
+			if b.Status().State.Allowed() {
+				t.Fatal("b allowed again")
+			}
+		}
+
+		// What is on disk: no lease. A third instance started with the
+		// control plane down is not allowed to run.
+		r.cp.SetDown(true)
+		c := r.open()
+		wantState(t, c, license.StateInactive, license.ErrNotActivated)
+	})
+}
+
+// holdingTransport passes requests to the control plane and, while armed,
+// holds the answer back until released: an answer overtaken on the way.
+type holdingTransport struct {
+	next    http.RoundTripper
+	mu      sync.Mutex
+	armed   bool
+	held    chan struct{} // closed when an answer is being held
+	release chan struct{}
+}
+
+func (h *holdingTransport) arm() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.armed, h.held, h.release = true, make(chan struct{}), make(chan struct{})
+}
+
+func (h *holdingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := h.next.RoundTrip(req)
+	h.mu.Lock()
+	armed, held, release := h.armed, h.held, h.release
+	h.armed = false
+	h.mu.Unlock()
+	if armed {
+		close(held)
+		<-release
+	}
+	return resp, err
+}
+
+// An unsigned 403 REVOKED reaches instance a; a lease that b's beat got
+// before the revocation arrives after it. It must not undo the revocation
+// for a, on disk or after a restart, and b must stop within one tick.
+func TestManagerTwoInstancesOvertakenLease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t)
+		a := r.open()
+		time.Sleep(20 * time.Minute)
+		hold := &holdingTransport{next: r.cp}
+		cfgB := r.cfg
+		cfgB.HTTPClient = &http.Client{Transport: hold}
+		b := openWith(t, cfgB)
+		wantState(t, b, license.StateActive, nil)
+
+		// b's next beat (due at 1 h 20 min) gets its lease, then the
+		// answer is held; meanwhile a's beat at 2 h is refused.
+		hold.arm()
+		time.Sleep(time.Hour + time.Second)
+		<-hold.held
+		r.cp.Fail(licensetest.Fault{Status: 403, Body: `{"error":{"code":"REVOKED","message":"License revoked"}}`})
+		time.Sleep(40 * time.Minute)
+		synctest.Wait()
+		wantState(t, a, license.StateLocked, license.ErrRevoked)
+
+		close(hold.release) // b's overtaken lease arrives
+		synctest.Wait()
+		wantState(t, a, license.StateLocked, license.ErrRevoked)
+		for range 3 {
+			time.Sleep(5 * time.Minute)
+			synctest.Wait()
+			wantState(t, a, license.StateLocked, license.ErrRevoked)
+			wantState(t, b, license.StateLocked, license.ErrRevoked)
+		}
+		a.Close()
+		b.Close()
+
+		r.cp.SetDown(true)
+		c := r.open()
+		wantState(t, c, license.StateLocked, license.ErrRevoked)
+	})
+}
+
+// openWith opens a manager with cfg, closes it when the test ends, and
+// lets it settle.
+func openWith(t *testing.T, cfg license.Config) *license.Manager {
+	t.Helper()
+	m, err := license.Open(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	synctest.Wait()
+	return m
+}
