@@ -132,7 +132,7 @@ func (cp *ControlPlane) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, ErrDown
 	}
 	rec := httptest.NewRecorder()
-	cp.ServeHTTP(rec, req)
+	cp.serve(rec, req)
 	if err := req.Context().Err(); err != nil {
 		return nil, err
 	}
@@ -142,7 +142,9 @@ func (cp *ControlPlane) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // SetDown takes the control plane down (every request fails as if the host
-// were unreachable) or brings it back.
+// were unreachable: in memory, RoundTrip returns [ErrDown]; behind
+// [ControlPlane.NewServer], the connection is dropped unanswered) or
+// brings it back.
 func (cp *ControlPlane) SetDown(down bool) {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
@@ -242,7 +244,22 @@ func (cp *ControlPlane) record(id string) *cpLicense {
 }
 
 // ServeHTTP answers POST /licenses/{id}/{activate|heartbeat|deactivate}.
+// While the control plane is down it sends no answer at all: the
+// connection is dropped, as when the host behind a listener is gone.
 func (cp *ControlPlane) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cp.mu.Lock()
+	down := cp.down
+	cp.mu.Unlock()
+	if down {
+		_, op, _ := parsePath(r.URL.EscapedPath())
+		cp.log(Received{Op: op, At: time.Now()}) // Answer 0: no answer
+		panic(http.ErrAbortHandler)              // net/http drops the connection, and logs nothing
+	}
+	cp.serve(w, r)
+}
+
+// serve answers one request (up or not: RoundTrip has checked).
+func (cp *ControlPlane) serve(w http.ResponseWriter, r *http.Request) {
 	// Every answer carries the control plane's clock, as a real server's
 	// does (in RoundTripper mode no net/http server adds it).
 	w.Header().Set("Date", time.Now().UTC().Format(http.TimeFormat))

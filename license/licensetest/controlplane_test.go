@@ -246,5 +246,25 @@ func TestControlPlaneServer(t *testing.T) {
 	if !strings.HasPrefix(resp.Lease, "ey") || resp.Status != "active" {
 		t.Fatalf("response %+v", resp)
 	}
+
+	// Down behind a listener: no answer, a transport failure for the
+	// client, and the attempt is recorded with Answer 0.
+	r.cp.SetDown(true)
+	_, err = c.Heartbeat(context.Background(), r.req("machine-A"))
+	if !heartbeat.IsTransient(err) || !errors.Is(err, heartbeat.ErrUnavailable) {
+		t.Fatalf("down: %v", err)
+	}
+	var he *heartbeat.Error
+	if !errors.As(err, &he) || he.StatusCode != 0 {
+		t.Fatalf("down answered with a status: %v", err)
+	}
+	got := r.cp.Received()
+	if last := got[len(got)-1]; last.Op != "heartbeat" || last.Answer != 0 {
+		t.Fatalf("last received %+v", last)
+	}
+	r.cp.SetDown(false)
+	if _, err := c.Heartbeat(context.Background(), r.req("machine-A")); err != nil {
+		t.Fatalf("back up: %v", err)
+	}
 	c.CloseIdleConnections()
 }
