@@ -1,6 +1,7 @@
 package grace_test
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -92,4 +93,33 @@ func TestFloorNeverMovesBack(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, got.Floor.Equal(floor), "floor = %v, want %v", got.Floor, floor)
 	assert.Equal(t, "lea_2", got.Lease.ID)
+}
+
+// The file is lost after a rebind raised the Floor. The Store keeps the
+// Floor in memory like the sticky facts, so the next write carries it and
+// the dropped lease does not come back. (Found in review.)
+func TestFloorSurvivesLostFile(t *testing.T) {
+	for _, write := range []string{"Observe", "Update"} {
+		t.Run(write, func(t *testing.T) {
+			dir := t.TempDir()
+			a := openStore(t, testOptions(dir))
+			b := openStore(t, testOptions(dir))
+			l1 := leaseIssued("lea_1", t0)
+			floor := t0.Add(10 * time.Minute)
+			require.NoError(t, a.Save(grace.State{Lease: l1}))
+			require.NoError(t, a.Save(grace.State{Floor: floor, ActivationKey: "act_1"}))
+			require.NoError(t, os.Remove(a.Path()))
+			if write == "Observe" {
+				_, err := a.Observe(t0.Add(time.Hour))
+				require.NoError(t, err)
+			} else {
+				require.NoError(t, a.Update(func(*grace.State) error { return nil }))
+			}
+			require.NoError(t, b.Save(grace.State{Lease: l1}))
+			got, err := a.Load()
+			require.NoError(t, err)
+			assert.True(t, got.Floor.Equal(floor), "floor = %v", got.Floor)
+			assert.Nil(t, got.Lease, "the dropped lease came back")
+		})
+	}
 }

@@ -130,7 +130,15 @@ func (m *Manager) nextWake(now time.Time) time.Duration {
 // back and then vouched for by the control plane (which restarts the
 // high-water mark) cannot stretch the licence's own exp. m.mu must be held.
 func (m *Manager) realTimeFloor(now time.Time) time.Time {
-	floor := later(now, m.newestLease)
+	return later(now, m.signedTimeFloor(now))
+}
+
+// signedTimeFloor is what signed leases alone say of real time: the
+// newest iat this process has held, or the current lease's iat plus the
+// local time elapsed since it arrived if that is later. Zero when no lease
+// was ever held. m.mu must be held.
+func (m *Manager) signedTimeFloor(now time.Time) time.Time {
+	floor := m.newestLease
 	if l := m.st.Lease; l != nil && !l.ReceivedAt.IsZero() && !now.Before(l.ReceivedAt) {
 		floor = later(floor, l.IssuedAt.Add(now.Sub(l.ReceivedAt)))
 	}

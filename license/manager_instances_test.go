@@ -102,6 +102,9 @@ func TestManagerTwoInstancesOvertakenLease(t *testing.T) {
 		hold.arm()
 		time.Sleep(time.Hour + time.Second)
 		<-hold.held
+		// The vendor revokes; a's next request gets the unsigned 403
+		// form, later ones the signed "revoked" lease.
+		r.cp.Revoke(r.lic)
 		r.cp.Fail(licensetest.Fault{Status: 403, Body: `{"error":{"code":"REVOKED","message":"License revoked"}}`})
 		time.Sleep(40 * time.Minute)
 		synctest.Wait()
@@ -136,4 +139,93 @@ func openWith(t *testing.T, cfg license.Config) *license.Manager {
 	t.Cleanup(func() { m.Close() })
 	synctest.Wait()
 	return m
+}
+
+// As above, but a's refusal could not be saved (the state directory is
+// immutable), so the overtaken lease from b reaches the file, which has
+// no floor. a's watchdog must not adopt it over its own unsaved refusal.
+// (Found in review.)
+func TestManagerTwoInstancesOvertakenLeaseOverUnsavedRefusal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t)
+		a := r.open()
+		time.Sleep(20 * time.Minute)
+		hold := &holdingTransport{next: r.cp}
+		cfgB := r.cfg
+		cfgB.HTTPClient = &http.Client{Transport: hold}
+		b := openWith(t, cfgB)
+		wantState(t, b, license.StateActive, nil)
+
+		hold.arm()
+		time.Sleep(time.Hour + time.Second) // a beats at 1 h; b's lease of 1 h 20 min is held
+		<-hold.held
+		release := freezeDir(t, r.cfg.StateDir)
+		// The vendor revokes; a's next request gets the unsigned 403
+		// form, later ones the signed "revoked" lease.
+		r.cp.Revoke(r.lic)
+		r.cp.Fail(licensetest.Fault{Status: 403, Body: `{"error":{"code":"REVOKED","message":"License revoked"}}`})
+		time.Sleep(40 * time.Minute) // a's beat at 2 h: 403, and the save fails
+		synctest.Wait()
+		wantState(t, a, license.StateLocked, license.ErrRevoked)
+		release()
+
+		close(hold.release) // b's overtaken lease arrives and is stored
+		synctest.Wait()
+		for range 3 {
+			time.Sleep(5 * time.Minute)
+			synctest.Wait()
+			wantState(t, a, license.StateLocked, license.ErrRevoked)
+		}
+	})
+}
+
+// aheadDate sets every answer's Date header ahead of the real (bubble)
+// time: a front end whose clock runs ahead of the lease signer's.
+type aheadDate struct {
+	next  http.RoundTripper
+	ahead time.Duration
+}
+
+func (a aheadDate) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := a.next.RoundTrip(req)
+	if resp != nil {
+		resp.Header.Set("Date", time.Now().Add(a.ahead).UTC().Format(http.TimeFormat))
+	}
+	return resp, err
+}
+
+// A refusal's Date from a clock 30 minutes ahead makes the leases of the
+// next 30 minutes stale. An instance that gets a stale lease asks again
+// soon (the loop's minimum interval), not a whole interval later, so a
+// restore takes effect about when the floor is passed. (Found in review.)
+func TestManagerStaleLeaseAsksAgainSoon(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t)
+		r.cfg.HTTPClient = &http.Client{Transport: aheadDate{next: r.cp, ahead: 30 * time.Minute}}
+		a := r.open()
+		time.Sleep(20 * time.Minute)
+		b := r.open() // b's beats run 20 minutes behind a's
+
+		time.Sleep(2*time.Hour + time.Second) // 2 h 20 min 1 s: just after b's beat
+		r.cp.Suspend(r.lic)
+		r.cp.Fail(licensetest.Fault{Status: 403, Body: `{"error":{"code":"SUSPENDED","message":"Subscription suspended"}}`})
+		time.Sleep(40 * time.Minute) // a's beat at 3 h gets the unsigned 403; its Date says 3 h 30 min
+		synctest.Wait()
+		wantState(t, a, license.StateSuspended, license.ErrSuspended)
+		r.cp.Restore(r.lic)
+		time.Sleep(5 * time.Minute)
+		synctest.Wait()
+		wantState(t, b, license.StateSuspended, license.ErrSuspended)
+
+		// b's beat at 3 h 20 min brings an active lease issued before the
+		// floor: stale. b must keep asking, and get through soon after
+		// 3 h 30 min; both instances are active well before a's own next
+		// beat at 4 h.
+		time.Sleep(30 * time.Minute) // 3 h 35 min 1 s
+		synctest.Wait()
+		wantState(t, b, license.StateActive, nil)
+		time.Sleep(5 * time.Minute) // a's watchdog adopts b's fresh lease
+		synctest.Wait()
+		wantState(t, a, license.StateActive, nil)
+	})
 }

@@ -99,10 +99,15 @@ func (m *Manager) accept(token string) {
 		// Issued at or before a refusal this process or another instance
 		// has recorded (an answer that was overtaken on the way): it is
 		// contact, but it changes nothing.
+		// Ask again soon (the loop waits at least its MinInterval) rather
+		// than a whole interval: a fresh answer may be a second away.
 		m.log.Warn("licensekit: ignoring a lease issued before the control plane's last refusal",
 			"issued", l.IssuedAt.UTC().Format(time.RFC3339), "refused", m.st.Floor.UTC().Format(time.RFC3339))
 		m.unreachable = false
 		m.lastContact = now
+		if m.loop != nil {
+			m.loop.Kick()
+		}
 		return
 	}
 	if ahead := now.Sub(l.IssuedAt); ahead > m.tolerance() {
@@ -159,9 +164,10 @@ func (m *Manager) refused(err error) {
 // issued up to the refusal's Date, predates the refusal err: so a lease
 // that another instance of the product receives late cannot undo it (see
 // grace.State.Floor). The Date is unsigned and only ever makes a refusal
-// harder to clear; it is capped at what this machine knows of real time
-// plus the clock tolerance, so a server clock far ahead cannot shut out
-// the answers that follow. m.mu must be held.
+// harder to clear; it is capped at what signed leases say of real time
+// (the local clock only when there has been no lease) plus the clock
+// tolerance, so neither a server clock nor a local clock far ahead can
+// shut out the answers that follow. m.mu must be held.
 func (m *Manager) raiseFloor(err error, now time.Time) {
 	floor := later(m.st.Floor, m.newestLease)
 	if l := m.st.Lease; l != nil {
@@ -169,7 +175,11 @@ func (m *Manager) raiseFloor(err error, now time.Time) {
 	}
 	var he *heartbeat.Error
 	if errors.As(err, &he) && !he.Date.IsZero() {
-		limit := m.realTimeFloor(now).Add(m.tolerance())
+		bound := m.signedTimeFloor(now)
+		if bound.IsZero() {
+			bound = now
+		}
+		limit := bound.Add(m.tolerance())
 		date := he.Date
 		if date.After(limit) {
 			date = limit

@@ -52,9 +52,11 @@ func (m *Manager) observeClock() {
 		m.log.Debug("licensekit: recording the clock", "err", err)
 	}
 	switch {
-	case st.Lease != nil && st.Lease.IssuedAt.After(m.newestLease):
+	case st.Lease != nil && st.Lease.IssuedAt.After(m.newestLease) && st.Lease.IssuedAt.After(m.st.Floor):
 		// Another instance of the product got a fresher answer from the
-		// control plane and stored it: adopt it whole.
+		// control plane and stored it: adopt it whole. (Not a lease
+		// issued before a refusal this process heard but could not save:
+		// that falls through, and the refusal is written back.)
 		m.st = st
 		m.newestLease = st.Lease.IssuedAt
 		m.dirty = false
