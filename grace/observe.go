@@ -111,7 +111,7 @@ func (s *Store) current() (st State, missing bool, err error) {
 	prev := s.known
 	st, err = s.load()
 	if errors.Is(err, ErrNoState) {
-		return State{Revoked: prev.Revoked, Suspended: prev.Suspended, ClockTampered: prev.ClockTampered, Floor: prev.Floor}, true, err
+		return prev.carried(), true, err
 	}
 	return st, false, err
 }

@@ -74,7 +74,7 @@ func (s *Store) loadForUpdate() (State, error) {
 	st, err := s.load()
 	switch {
 	case errors.Is(err, ErrNoState):
-		st = State{Revoked: prev.Revoked, Suspended: prev.Suspended, ClockTampered: prev.ClockTampered, Floor: prev.Floor}
+		st = prev.carried()
 	case err != nil && !errors.Is(err, ErrLeaseRejected):
 		return State{}, err
 	}

@@ -69,6 +69,13 @@ type State struct {
 	ActivationKey string
 }
 
+// carried is what outlives the state file: the sticky facts and the
+// Floor, which a Store keeps in memory so that a lost or deleted file
+// cannot clear them.
+func (st State) carried() State {
+	return State{Revoked: st.Revoked, Suspended: st.Suspended, ClockTampered: st.ClockTampered, Floor: st.Floor}
+}
+
 // clone returns a copy of st that shares no memory with it.
 func (st State) clone() State {
 	if st.Lease != nil {

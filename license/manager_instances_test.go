@@ -89,26 +89,7 @@ func (h *holdingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 func TestManagerTwoInstancesOvertakenLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t)
-		a := r.open()
-		time.Sleep(20 * time.Minute)
-		hold := &holdingTransport{next: r.cp}
-		cfgB := r.cfg
-		cfgB.HTTPClient = &http.Client{Transport: hold}
-		b := openWith(t, cfgB)
-		wantState(t, b, license.StateActive, nil)
-
-		// b's next beat (due at 1 h 20 min) gets its lease, then the
-		// answer is held; meanwhile a's beat at 2 h is refused.
-		hold.arm()
-		time.Sleep(time.Hour + time.Second)
-		<-hold.held
-		// The vendor revokes; a's next request gets the unsigned 403
-		// form, later ones the signed "revoked" lease.
-		r.cp.Revoke(r.lic)
-		r.cp.Fail(licensetest.Fault{Status: 403, Body: `{"error":{"code":"REVOKED","message":"License revoked"}}`})
-		time.Sleep(40 * time.Minute)
-		synctest.Wait()
-		wantState(t, a, license.StateLocked, license.ErrRevoked)
+		a, b, hold := overtaken(t, r, func() {})
 
 		close(hold.release) // b's overtaken lease arrives
 		synctest.Wait()
@@ -126,6 +107,33 @@ func TestManagerTwoInstancesOvertakenLease(t *testing.T) {
 		c := r.open()
 		wantState(t, c, license.StateLocked, license.ErrRevoked)
 	})
+}
+
+// overtaken starts instance a and, 20 minutes later, instance b, whose
+// answers can be held in flight. b's beat at 1 h 20 min gets a lease and
+// its answer is held. Then the vendor revokes: a's beat at 2 h gets the
+// unsigned 403 form (later requests get the signed "revoked" lease).
+// beforeRefusal runs just before that beat. It returns once a is locked.
+func overtaken(t *testing.T, r *rig, beforeRefusal func()) (a, b *license.Manager, hold *holdingTransport) {
+	t.Helper()
+	a = r.open()
+	time.Sleep(20 * time.Minute)
+	hold = &holdingTransport{next: r.cp}
+	cfgB := r.cfg
+	cfgB.HTTPClient = &http.Client{Transport: hold}
+	b = openWith(t, cfgB)
+	wantState(t, b, license.StateActive, nil)
+
+	hold.arm()
+	time.Sleep(time.Hour + time.Second)
+	<-hold.held
+	beforeRefusal()
+	r.cp.Revoke(r.lic)
+	r.cp.Fail(licensetest.Fault{Status: 403, Body: `{"error":{"code":"REVOKED","message":"License revoked"}}`})
+	time.Sleep(40 * time.Minute)
+	synctest.Wait()
+	wantState(t, a, license.StateLocked, license.ErrRevoked)
+	return a, b, hold
 }
 
 // openWith opens a manager with cfg, closes it when the test ends, and
@@ -148,25 +156,8 @@ func openWith(t *testing.T, cfg license.Config) *license.Manager {
 func TestManagerTwoInstancesOvertakenLeaseOverUnsavedRefusal(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t)
-		a := r.open()
-		time.Sleep(20 * time.Minute)
-		hold := &holdingTransport{next: r.cp}
-		cfgB := r.cfg
-		cfgB.HTTPClient = &http.Client{Transport: hold}
-		b := openWith(t, cfgB)
-		wantState(t, b, license.StateActive, nil)
-
-		hold.arm()
-		time.Sleep(time.Hour + time.Second) // a beats at 1 h; b's lease of 1 h 20 min is held
-		<-hold.held
-		release := freezeDir(t, r.cfg.StateDir)
-		// The vendor revokes; a's next request gets the unsigned 403
-		// form, later ones the signed "revoked" lease.
-		r.cp.Revoke(r.lic)
-		r.cp.Fail(licensetest.Fault{Status: 403, Body: `{"error":{"code":"REVOKED","message":"License revoked"}}`})
-		time.Sleep(40 * time.Minute) // a's beat at 2 h: 403, and the save fails
-		synctest.Wait()
-		wantState(t, a, license.StateLocked, license.ErrRevoked)
+		var release func()
+		a, _, hold := overtaken(t, r, func() { release = freezeDir(t, r.cfg.StateDir) }) // the save of the 403 fails
 		release()
 
 		close(hold.release) // b's overtaken lease arrives and is stored

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -86,53 +85,47 @@ func run(ctx context.Context, w io.Writer) (err error) {
 	return k.scenes(ctx)
 }
 
+// scene is one step of the walk: it narrates, changes the world, and
+// restarts the product, which must reach want.
+type scene struct {
+	say  string // narration; "" continues the previous scene
+	act  func()
+	want license.State
+	then func(*license.Manager) // optional, run while the product is up
+}
+
 func (k *walk) scenes(ctx context.Context) error {
-	k.say("3. The product starts: it activates the licence on this machine and stores a signed lease.")
-	if err := k.start(ctx, license.StateActive, func(m *license.Manager) {
-		k.say("   Require(%q) = %v", "reports:export", errString(m.Require("reports:export")))
-		k.say("   Require(%q) = %v", "admin", errString(m.Require("admin")))
-	}); err != nil {
-		return err
+	for _, sc := range []scene{
+		{"3. The product starts: it activates the licence on this machine and stores a signed lease.",
+			func() {}, license.StateActive, func(m *license.Manager) {
+				k.say("   Require(%q) = %v", "reports:export", errString(m.Require("reports:export")))
+				k.say("   Require(%q) = %v", "admin", errString(m.Require("admin")))
+			}},
+		{"4. The network goes down. The product runs on its lease's offline grace.",
+			func() { k.cp.SetDown(true) }, license.StateGrace, func(m *license.Manager) {
+				left := m.Status().GraceLeft(k.cfg.Now())
+				k.say("   grace left: %.1f days, until %s", left.Hours()/24, m.Status().GraceDeadline.Format(time.RFC3339))
+			}},
+		{"5. Still offline, someone sets the clock back two days to stretch the grace.",
+			func() { k.offset.Store(int64(-48 * time.Hour)) }, license.StateLocked, nil},
+		{"   The clock is put right; the network comes back; the control plane vouches for the clock.",
+			func() { k.offset.Store(0); k.cp.SetDown(false) }, license.StateActive, nil},
+		{"6. The vendor suspends the subscription, then restores it.",
+			func() { k.cp.Suspend(k.lic) }, license.StateSuspended, nil},
+		{"", func() { k.cp.Restore(k.lic) }, license.StateActive, nil},
+		{"7. The vendor revokes the licence. Unplugging the network does not help: it is on disk.",
+			func() { k.cp.Revoke(k.lic) }, license.StateLocked, nil},
+		{"", func() { k.cp.SetDown(true) }, license.StateLocked, nil},
+	} {
+		if sc.say != "" {
+			k.say("%s", sc.say)
+		}
+		sc.act()
+		if err := k.start(ctx, sc.want, sc.then); err != nil {
+			return err
+		}
 	}
-
-	k.say("4. The network goes down. The product runs on its lease's offline grace.")
-	k.cp.SetDown(true)
-	if err := k.start(ctx, license.StateGrace, func(m *license.Manager) {
-		left := m.Status().GraceLeft(k.cfg.Now())
-		k.say("   grace left: %.1f days, until %s", left.Hours()/24, m.Status().GraceDeadline.Format(time.RFC3339))
-	}); err != nil {
-		return err
-	}
-
-	k.say("5. Still offline, someone sets the clock back two days to stretch the grace.")
-	k.offset.Store(int64(-48 * time.Hour))
-	if err := k.start(ctx, license.StateLocked, nil); err != nil {
-		return err
-	}
-	k.say("   The clock is put right; the network comes back; the control plane vouches for the clock.")
-	k.offset.Store(0)
-	k.cp.SetDown(false)
-	if err := k.start(ctx, license.StateActive, nil); err != nil {
-		return err
-	}
-
-	k.say("6. The vendor suspends the subscription, then restores it.")
-	k.cp.Suspend(k.lic)
-	if err := k.start(ctx, license.StateSuspended, nil); err != nil {
-		return err
-	}
-	k.cp.Restore(k.lic)
-	if err := k.start(ctx, license.StateActive, nil); err != nil {
-		return err
-	}
-
-	k.say("7. The vendor revokes the licence. Unplugging the network does not help: it is on disk.")
-	k.cp.Revoke(k.lic)
-	if err := k.start(ctx, license.StateLocked, nil); err != nil {
-		return err
-	}
-	k.cp.SetDown(true)
-	return k.start(ctx, license.StateLocked, nil)
+	return nil
 }
 
 // start opens the product's manager, waits until it reaches want (its
@@ -177,9 +170,8 @@ func errString(err error) string {
 	if err == nil {
 		return "nil (allowed)"
 	}
-	var le *license.Error
-	if errors.As(err, &le) {
-		return license.Code(err)
+	if code := license.Code(err); code != "" {
+		return code
 	}
 	return err.Error()
 }

@@ -123,12 +123,7 @@ func (cp *ControlPlane) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil {
 		defer req.Body.Close()
 	}
-	cp.mu.Lock()
-	down := cp.down
-	cp.mu.Unlock()
-	if down {
-		_, op, _ := parsePath(req.URL.EscapedPath())
-		cp.log(Received{Op: op, At: time.Now()}) // Answer 0: no answer
+	if cp.unanswered(req) {
 		return nil, ErrDown
 	}
 	rec := httptest.NewRecorder()
@@ -247,15 +242,23 @@ func (cp *ControlPlane) record(id string) *cpLicense {
 // While the control plane is down it sends no answer at all: the
 // connection is dropped, as when the host behind a listener is gone.
 func (cp *ControlPlane) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if cp.unanswered(r) {
+		panic(http.ErrAbortHandler) // net/http drops the connection, and logs nothing
+	}
+	cp.serve(w, r)
+}
+
+// unanswered reports whether the control plane is down, and if so records
+// the attempt with Answer 0 (no answer).
+func (cp *ControlPlane) unanswered(r *http.Request) bool {
 	cp.mu.Lock()
 	down := cp.down
 	cp.mu.Unlock()
 	if down {
 		_, op, _ := parsePath(r.URL.EscapedPath())
-		cp.log(Received{Op: op, At: time.Now()}) // Answer 0: no answer
-		panic(http.ErrAbortHandler)              // net/http drops the connection, and logs nothing
+		cp.log(Received{Op: op, At: time.Now()})
 	}
-	cp.serve(w, r)
+	return down
 }
 
 // serve answers one request (up or not: RoundTrip has checked).
