@@ -1,0 +1,19 @@
+package controlplane
+
+import "errors"
+
+// Errors of the Store interface; every implementation wraps its failures in
+// one of these so that callers branch on them with errors.Is.
+var (
+	// ErrNotFound: no object with that identity.
+	ErrNotFound = errors.New("controlplane: not found")
+	// ErrAlreadyExists: an object with that identity or unique name exists.
+	ErrAlreadyExists = errors.New("controlplane: already exists")
+	// ErrConflict: the change contradicts the stored state, or lost a race
+	// and may be retried.
+	ErrConflict = errors.New("controlplane: conflict")
+	// ErrUnavailable: the store cannot be reached now; the Server answers 503.
+	ErrUnavailable = errors.New("controlplane: store unavailable")
+	// ErrSchemaTooNew: the database was migrated by a newer version.
+	ErrSchemaTooNew = errors.New("controlplane: database schema is newer than this binary")
+)
