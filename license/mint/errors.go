@@ -6,7 +6,7 @@ import "errors"
 // match with [errors.Is].
 var (
 	// ErrAlgorithm: the algorithm is unknown, or does not fit the key.
-	ErrAlgorithm = errors.New("mint: unsupported algorithm")
+	ErrAlgorithm = errors.New("mint: algorithm not allowed")
 	// ErrKey: the key is missing, malformed, public only, weak, inconsistent, or its kid is not its thumbprint.
 	ErrKey = errors.New("mint: invalid key")
 	// ErrClaims: a required claim is missing, or a claim has a value a verifier would refuse.

@@ -179,7 +179,7 @@ func knownAlg(alg string) bool {
 }
 
 func unknownAlg(alg string) error {
-	return fmt.Errorf("%w: %q (want EdDSA, ES256, ES384, RS256 or PS256)", ErrAlgorithm, alg)
+	return fmt.Errorf("%w: unknown algorithm %q (want EdDSA, ES256, ES384, RS256 or PS256)", ErrAlgorithm, alg)
 }
 
 // Public returns the public half of the key.
