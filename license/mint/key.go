@@ -182,8 +182,14 @@ func unknownAlg(alg string) error {
 	return fmt.Errorf("%w: unknown algorithm %q (want EdDSA, ES256, ES384, RS256 or PS256)", ErrAlgorithm, alg)
 }
 
-// Public returns the public half of the key.
-func (k *Key) Public() crypto.PublicKey { return k.Private.Public() }
+// Public returns the public half of the key, or nil for a key without a
+// private half.
+func (k *Key) Public() crypto.PublicKey {
+	if k == nil || k.Private == nil {
+		return nil
+	}
+	return k.Private.Public()
+}
 
 // String returns "mint.Key{ALG kid=KID}"; never private material.
 func (k Key) String() string { return "mint.Key{" + k.Alg + " kid=" + k.KID + "}" }

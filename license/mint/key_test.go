@@ -183,3 +183,15 @@ func privateDecimal(priv crypto.Signer) string {
 	}
 	return "unreachable"
 }
+
+func TestPublicOfAnEmptyKey(t *testing.T) {
+	var k *mint.Key
+	assert.Nil(t, k.Public())
+	assert.Nil(t, (&mint.Key{Alg: license.EdDSA}).Public())
+	_, err := (&mint.Key{Alg: license.EdDSA}).SignInput([]byte("x"))
+	assert.ErrorIs(t, err, mint.ErrKey)
+	_, err = k.MarshalPrivateJWK()
+	assert.ErrorIs(t, err, mint.ErrKey)
+	_, err = (&mint.Key{Alg: license.EdDSA}).PublicJWK()
+	assert.ErrorIs(t, err, mint.ErrKey)
+}

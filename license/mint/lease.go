@@ -12,7 +12,7 @@ import (
 // LeaseIDPrefix starts the random jti of a lease signed without an ID.
 const LeaseIDPrefix = "lse_"
 
-// Lease are the claims of a lease: the control plane's signed word that a
+// Lease holds the claims of a lease: the control plane's signed word that a
 // licence may run on one machine until ExpiresAt.
 type Lease struct {
 	ID          string    // jti of the lease; empty means LeaseIDPrefix and 24 random hex digits

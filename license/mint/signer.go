@@ -51,7 +51,7 @@ func WithClock(now func() time.Time) Option {
 
 // NewSigner returns a signer for key. The key is checked as [NewKey]
 // checks it — algorithm, strength, matching halves — and its KID must be
-// its thumbprint. The signer keeps its own copy of the key.
+// its thumbprint. The signer keeps its own copy of the Key value.
 func NewSigner(key *Key, opts ...Option) (*Signer, error) {
 	if err := key.check(); err != nil {
 		return nil, err
