@@ -372,16 +372,7 @@ func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (i
 // signLease signs a lease without failing the test: it runs on the
 // control plane's goroutines, where t.Fatal must not be called.
 func (i *Issuer) signLease(now time.Time, licenseID, fpr, status string, grace time.Duration) (string, error) {
-	now = now.Truncate(time.Second)
-	k := i.keys[0]
-	payload, err := json.Marshal(map[string]any{
-		"iss": i.name, "sub": licenseID, "jti": "lse_" + randomHex(12), "fpr": fpr,
-		"status": status, "iat": now.Unix(), "exp": now.Add(grace).Unix(),
-	})
-	if err != nil {
-		return "", err
-	}
-	return sign(k, map[string]any{"alg": k.Alg, "kid": k.KID, "typ": license.TypeLease}, payload)
+	return i.mintLease(now, licenseID, fpr, status, grace)
 }
 
 // sameMachine compares a fingerprint sent now with the recorded one, with

@@ -3,20 +3,14 @@ package licensetest
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/licensekit/licensekit/license"
+	"github.com/licensekit/licensekit/license/mint"
 )
 
 // TB is the part of [testing.TB] an [Issuer] uses: *testing.T, *testing.B
@@ -44,6 +38,10 @@ type Key struct {
 	Signer crypto.Signer    // the private key: ed25519.PrivateKey, *ecdsa.PrivateKey or *rsa.PrivateKey
 }
 
+// MintKey returns the key as a [mint.Key], for a [mint.Signer] of the
+// issuer's key (as a control plane under test would hold).
+func (k Key) MintKey() *mint.Key { return &mint.Key{Alg: k.Alg, KID: k.KID, Private: k.Signer} }
+
 // Issuer is a fake licence issuer: a set of fresh signing keys and a name.
 // It mints licence tokens ([Issuer.Mint]), leases ([Issuer.MintLease]) and
 // key files ([Issuer.KeyFile]), and publishes its public keys as JWKS, PEM
@@ -51,9 +49,11 @@ type Key struct {
 // immutable and safe for concurrent use; failures are reported through the
 // TB it was made with.
 type Issuer struct {
-	t    TB
-	name string
-	keys []Key
+	t       TB
+	name    string
+	keys    []Key
+	minted  []*mint.Key    // keys[n] as a mint key
+	signers []*mint.Signer // a signer of keys[n]; nil for a key mint refuses (WithRSABits below 2048)
 }
 
 // IssuerOption configures [NewIssuer].
@@ -104,42 +104,41 @@ func NewIssuer(t TB, opts ...IssuerOption) *Issuer {
 		i.fatalf("licensetest: WithAlgorithms needs at least one algorithm")
 	}
 	for _, alg := range c.algs {
-		signer, err := generate(alg, c.rsaBits)
+		mk, err := generate(alg, c.rsaBits)
 		if err != nil {
 			i.fatalf("licensetest: generating a %s key: %v", alg, err)
 		}
-		pub := signer.Public()
-		kid, err := thumbprint(pub)
-		if err != nil {
-			i.fatalf("licensetest: thumbprint of a %s key: %v", alg, err)
+		i.keys = append(i.keys, Key{Alg: alg, KID: mk.KID, Public: mk.Public(), Signer: mk.Private})
+		i.minted = append(i.minted, mk)
+		var s *mint.Signer
+		if c.rsaBits >= license.MinRSABits || (alg != license.RS256 && alg != license.PS256) {
+			if s, err = mint.NewSigner(mk, mint.WithIssuer(c.name)); err != nil {
+				i.fatalf("licensetest: a signer for a %s key: %v", alg, err)
+			}
 		}
-		i.keys = append(i.keys, Key{Alg: alg, KID: kid, Public: pub, Signer: signer})
+		i.signers = append(i.signers, s)
 	}
 	return i
 }
 
-func generate(alg string, rsaBits int) (crypto.Signer, error) {
-	switch alg {
-	case license.EdDSA:
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		return priv, err
-	case license.ES256:
-		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case license.ES384:
-		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case license.RS256, license.PS256:
-		return rsa.GenerateKey(rand.Reader, rsaBits)
+// generate makes a key with mint; RSA keys below the minimum that mint
+// refuses are made here, so that a test can check they are refused.
+func generate(alg string, rsaBits int) (*mint.Key, error) {
+	switch {
+	case (alg == license.RS256 || alg == license.PS256) && rsaBits < license.MinRSABits:
+		priv, err := rsa.GenerateKey(rand.Reader, rsaBits)
+		if err != nil {
+			return nil, err
+		}
+		kid, err := mint.Thumbprint(priv.Public())
+		if err != nil {
+			return nil, err
+		}
+		return &mint.Key{Alg: alg, KID: kid, Private: priv}, nil
+	case alg == license.RS256 || alg == license.PS256:
+		return mint.GenerateRSAKey(alg, rsaBits)
 	}
-	return nil, fmt.Errorf("unknown algorithm %q (want EdDSA, ES256, ES384, RS256 or PS256)", alg)
-}
-
-// thumbprint is the RFC 7638 SHA-256 JWK thumbprint, base64url without padding.
-func thumbprint(pub crypto.PublicKey) (string, error) {
-	tp, err := (&jose.JSONWebKey{Key: pub}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(tp), nil
+	return mint.GenerateKey(alg)
 }
 
 // fatalf reports through the issuer's TB and never returns.
@@ -156,16 +155,16 @@ func (i *Issuer) Name() string { return i.name }
 // slice is a copy; the keys themselves must not be modified.
 func (i *Issuer) Keys() []Key { return append([]Key(nil), i.keys...) }
 
-// key returns the key with the given kid.
-func (i *Issuer) key(kid string) Key {
+// index returns the position of the key with the given kid.
+func (i *Issuer) index(kid string) int {
 	i.t.Helper()
-	for _, k := range i.keys {
+	for n, k := range i.keys {
 		if k.KID == kid {
-			return k
+			return n
 		}
 	}
 	i.fatalf("licensetest: issuer has no key with kid %q", kid)
-	return Key{}
+	return 0
 }
 
 // JWKS returns the public keys as a JWK Set document, {"keys": [...]},
@@ -173,15 +172,11 @@ func (i *Issuer) key(kid string) Key {
 // kid, alg and "use": "sig"; no private material.
 func (i *Issuer) JWKS() []byte {
 	i.t.Helper()
-	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(i.keys))}
-	for n, k := range i.keys {
-		set.Keys[n] = jose.JSONWebKey{Key: k.Public, KeyID: k.KID, Algorithm: k.Alg, Use: "sig"}
-	}
-	data, err := json.MarshalIndent(set, "", "  ")
+	data, err := mint.JWKS(i.minted...)
 	if err != nil {
 		i.fatalf("licensetest: encoding JWKS: %v", err)
 	}
-	return append(data, '\n')
+	return data
 }
 
 // PEM returns the public keys as PKIX "PUBLIC KEY" PEM blocks, one per key,

@@ -82,8 +82,9 @@ func BOM() KeyFileOption { return func(c *keyFileConfig) { c.bom = true } }
 //	  "secondary": "eyJ…"
 //	}
 //
-// By default it mints two licences at the same instant with identical
-// claims except slot ("primary", "secondary") and jti. The file's aud, sub,
+// By default it mints one licence as two tokens, at the same instant, with
+// identical claims — one jti — except slot ("primary", "secondary"), as a
+// control plane issues them; [WithMint] options apply to both. The file's aud, sub,
 // tid and tenant_ctry are copied from the claims of the first token in the
 // file (primary, else secondary; given tokens are decoded without
 // verification, and fields they lack are left out); an aud of one string
@@ -95,8 +96,10 @@ func (i *Issuer) KeyFile(opts ...KeyFileOption) []byte {
 		o(&c)
 	}
 	now := time.Now()
-	primary := i.slotToken(c.primary, now, license.SlotPrimary, c.mint)
-	secondary := i.slotToken(c.secondary, now, license.SlotSecondary, c.mint)
+	// One licence: both minted slots share a jti, unless an option sets one.
+	mintOpts := append([]MintOption{ID("lic_" + randomHex(12))}, c.mint...)
+	primary := i.slotToken(c.primary, now, license.SlotPrimary, mintOpts)
+	secondary := i.slotToken(c.secondary, now, license.SlotSecondary, mintOpts)
 
 	fields := []field{{"format", license.KeyFileFormat}}
 	first := primary

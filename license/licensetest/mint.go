@@ -4,11 +4,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"github.com/licensekit/licensekit/license"
+	"github.com/licensekit/licensekit/license/mint"
 )
 
 // Defaults of minted tokens. Times are whole seconds from [time.Now] at
@@ -249,10 +249,11 @@ func (i *Issuer) mint(now time.Time, kind tokenKind, opts []MintOption) string {
 		m.claims["iat"] = exp - int64(validity/time.Second)
 	}
 
-	k := i.keys[0]
+	n := 0
 	if m.kid != "" {
-		k = i.key(m.kid)
+		n = i.index(m.kid)
 	}
+	k := i.keys[n]
 	header := map[string]any{"alg": k.Alg, "kid": k.KID, "typ": typ}
 	for _, e := range m.header {
 		if e.omit {
@@ -265,43 +266,39 @@ func (i *Issuer) mint(now time.Time, kind tokenKind, opts []MintOption) string {
 	if err != nil {
 		i.fatalf("licensetest: encoding claims: %v", err)
 	}
-	tok, err := sign(k, header, payload)
+	tok, err := i.sign(n, header, payload)
 	if err != nil {
 		i.fatalf("licensetest: signing with %s key %q: %v", k.Alg, k.KID, err)
 	}
 	return tok
 }
 
-// sign makes a compact JWS with exactly the given protected header. It
-// signs with go-jose — an implementation independent of package license's
-// verifier — whenever go-jose can produce that header, and otherwise (no
-// alg, or a b64 member, which go-jose would act on) with [signCompact].
-func sign(k Key, header map[string]any, payload []byte) (string, error) {
-	_, hasAlg := header["alg"]
-	_, hasB64 := header["b64"]
-	if !hasAlg || hasB64 {
-		h, err := json.Marshal(header)
-		if err != nil {
-			return "", err
-		}
-		return signCompact(k, h, payload)
+// sign makes a compact JWS with exactly the given protected header,
+// signed by key n through package mint: [mint.Signer.SignCompact] when the
+// header names that key's alg and kid, and otherwise (a header without
+// them, or naming another key or algorithm, as hostile tests need) the
+// header's JSON over [mint.Key.SignInput].
+func (i *Issuer) sign(n int, header map[string]any, payload []byte) (string, error) {
+	alg, _ := header["alg"].(string)
+	kid, _ := header["kid"].(string)
+	if s := i.signers[n]; s != nil && alg == s.Alg() && kid == s.KID() {
+		return s.SignCompact(header, payload)
 	}
-	// go-jose writes alg (and kid from a JSONWebKey) first, then
-	// ExtraHeaders over them: with no KeyID, the header is exactly ours.
-	extra := make(map[jose.HeaderKey]any, len(header))
-	for name, v := range header {
-		extra[jose.HeaderKey(name)] = v
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Alg), Key: k.Signer},
-		&jose.SignerOptions{ExtraHeaders: extra})
+	h, err := json.Marshal(header)
 	if err != nil {
 		return "", err
 	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		return "", err
+	return i.signRaw(n, h, payload)
+}
+
+// mintLease signs a lease of the control plane with the first key.
+func (i *Issuer) mintLease(now time.Time, licenseID, fpr, status string, grace time.Duration) (string, error) {
+	s := i.signers[0]
+	if s == nil {
+		return "", fmt.Errorf("licensetest: mint refuses the %s key %q for leases", i.keys[0].Alg, i.keys[0].KID)
 	}
-	return jws.CompactSerialize()
+	now = now.Truncate(time.Second)
+	return s.Lease(mint.Lease{LicenseID: licenseID, Fingerprint: fpr, Status: status, IssuedAt: now, ExpiresAt: now.Add(grace)})
 }
 
 func randomHex(n int) string {
