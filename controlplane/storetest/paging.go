@@ -138,6 +138,7 @@ var pagingTests = []subtest{
 			{controlplane.LicenseFilter{IDPrefix: "lic_%"}, ""},
 			{controlplane.LicenseFilter{IDPrefix: "lic__1"}, ""},
 			{controlplane.LicenseFilter{IDPrefix: "LIC"}, ""},
+			{controlplane.LicenseFilter{IDPrefix: "a1"}, ""},
 			{controlplane.LicenseFilter{TenantID: "ten_a", Status: "active", Plan: "yearly"}, "lic_a1 lid_a1"},
 			{controlplane.LicenseFilter{TenantID: "ten_b", Status: "active", ExpiresBefore: at(31 * day), IDPrefix: "lic_a"}, "lic_ab"},
 			{controlplane.LicenseFilter{TenantID: "ten_c"}, ""},
