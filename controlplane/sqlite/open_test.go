@@ -29,9 +29,9 @@ func TestOpenRefusesBadPaths(t *testing.T) {
 	for _, path := range []string{
 		"", ":memory:", "file:x.db", filepath.Join(dir, "a?mode=ro"), filepath.Join(dir, "a#b"), "a\x00b",
 		filepath.Join(dir, "missing", "dir", "cp.db"), // a directory that does not exist
-		dir,                                           // a directory
-		filepath.Join(file, "cp.db"),                  // under a regular file
-		garbage,                                       // not a database
+		dir,                          // a directory
+		filepath.Join(file, "cp.db"), // under a regular file
+		garbage,                      // not a database
 	} {
 		s, err := sqlite.Open(context.Background(), path)
 		if err == nil {
