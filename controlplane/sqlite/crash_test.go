@@ -14,6 +14,7 @@ import (
 
 	"github.com/licensekit/licensekit/controlplane"
 	"github.com/licensekit/licensekit/controlplane/sqlite"
+	"go.uber.org/goleak"
 )
 
 // crashEnv names the database a re-executed test binary issues licences
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 		crashChild(path)
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 var crashT0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
