@@ -12,6 +12,9 @@ var (
 	// ErrConflict: the change contradicts the stored state, or lost a race
 	// and may be retried.
 	ErrConflict = errors.New("controlplane: conflict")
+	// ErrInvalid: an argument the store cannot take (a cursor it did not
+	// hand out, a machine listed twice, an unknown filter value).
+	ErrInvalid = errors.New("controlplane: invalid store argument")
 	// ErrUnavailable: the store cannot be reached now; the Server answers 503.
 	ErrUnavailable = errors.New("controlplane: store unavailable")
 	// ErrSchemaTooNew: the database was migrated by a newer version.
