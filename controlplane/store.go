@@ -125,7 +125,7 @@ type Store interface {
 
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
-	// Close releases the store's resources.
+	// Close releases the store's resources; closing again is nil.
 	Close() error
 }
 

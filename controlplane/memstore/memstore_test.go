@@ -8,6 +8,7 @@ import (
 
 	"github.com/licensekit/licensekit/controlplane"
 	"github.com/licensekit/licensekit/controlplane/memstore"
+	"github.com/licensekit/licensekit/controlplane/storetest"
 )
 
 func TestCopiesInAndOut(t *testing.T) {
@@ -32,4 +33,8 @@ func TestCopiesInAndOut(t *testing.T) {
 	if err := s.CreateLicense(ctx, l, nil); !errors.Is(err, controlplane.ErrAlreadyExists) {
 		t.Fatalf("second create: %v, want ErrAlreadyExists", err)
 	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(*testing.T) controlplane.Store { return memstore.New() })
 }
