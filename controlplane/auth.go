@@ -69,7 +69,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
 		return nil, errUnauthenticated
 	}
-	return &principal{keyID: k.ID, tenant: k.TenantID, role: k.Role, scopes: k.Scopes, perms: effective(k.Role, k.Scopes)}, nil
+	return &principal{keyID: k.ID, tenant: k.TenantID, role: k.Role, scopes: k.Scopes, perms: keyPerms(k.TenantID, k.Role, k.Scopes)}, nil
 }
 
 // ensureBootstrapKey makes sure the bootstrap super_admin key exists. With

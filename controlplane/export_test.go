@@ -17,8 +17,8 @@ func Routes() []RouteInfo {
 	return out
 }
 
-// Effective returns the permissions of a role and scopes, for the tests.
-func Effective(role string, scopes []string) []string { return effective(role, scopes).list() }
+// KeyPerms returns the permissions of a key, for the tests.
+func KeyPerms(tenant, role string, scopes []string) []string { return keyPerms(tenant, role, scopes).list() }
 
 // FlushBeats writes the waiting heartbeat bookkeeping, for the tests.
 func (s *Server) FlushBeats() error { return s.beats.flush(context.Background()) }

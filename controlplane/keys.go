@@ -30,7 +30,7 @@ func keyOut(k APIKey) keyJSON {
 		masked += k.Hint
 	}
 	return keyJSON{ID: k.ID, TenantID: k.TenantID, Name: k.Name, Role: k.Role, Scopes: nonNil(k.Scopes),
-		Permissions: effective(k.Role, k.Scopes).list(), Masked: masked, CreatedAt: formatTime(k.CreatedAt),
+		Permissions: keyPerms(k.TenantID, k.Role, k.Scopes).list(), Masked: masked, CreatedAt: formatTime(k.CreatedAt),
 		CreatedBy: k.CreatedBy, ExpiresAt: formatTime(k.ExpiresAt), RevokedAt: formatTime(k.RevokedAt)}
 }
 
@@ -38,8 +38,7 @@ func keyOut(k APIKey) keyJSON {
 // tenant, role and scopes: never one with a permission, a role or a tenant
 // the caller lacks.
 func (p *principal) mayGovern(tenant, role string, scopes []string) bool {
-	return p.sees(tenant) && (p.tenant == "" || tenant == p.tenant) &&
-		roleRank[role] <= roleRank[p.role] && effective(role, scopes).subsetOf(p.perms)
+	return p.sees(tenant) && roleRank[role] <= roleRank[p.role] && keyPerms(tenant, role, scopes).subsetOf(p.perms)
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *principal) error {

@@ -129,3 +129,14 @@ func parseScopes(in []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// keyPerms is what a key of tenant, role and scopes may do. Signing keys
+// and settings belong to no tenant, so a tenant's key never manages them,
+// whatever its role.
+func keyPerms(tenant, role string, scopes []string) permSet {
+	p := effective(role, scopes)
+	if tenant != "" {
+		p &^= setOf(PermSigningManage)
+	}
+	return p
+}
