@@ -20,3 +20,14 @@ var (
 	// ErrSchemaTooNew: the database was migrated by a newer version.
 	ErrSchemaTooNew = errors.New("controlplane: database schema is newer than this binary")
 )
+
+// Errors of the Server.
+var (
+	// ErrConfig: the Config given to New is unusable.
+	ErrConfig = errors.New("controlplane: invalid configuration")
+	// ErrSecretKey: the secret key is missing, of the wrong size, unsafe on
+	// disk, or not the one the stored signing keys were sealed with.
+	ErrSecretKey = errors.New("controlplane: unusable secret key")
+	// ErrClosed: the Server was closed.
+	ErrClosed = errors.New("controlplane: server closed")
+)
