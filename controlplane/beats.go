@@ -1,0 +1,193 @@
+package controlplane
+
+import (
+	"cmp"
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// beatBatch is the most beats one RecordBeats call carries.
+const beatBatch = 256
+
+// beatKey names one binding.
+type beatKey struct{ license, fingerprint string }
+
+// beatBuffer holds heartbeat bookkeeping that is written to the store
+// behind the answer: at least every flush interval, sooner when many beats
+// wait, and on close. State changes never pass through it. It also
+// remembers the iat of the newest lease issued to each binding, so that
+// successive leases to one machine have strictly increasing iat even
+// while their bookkeeping is not yet stored.
+type beatBuffer struct {
+	store    Store
+	log      *slog.Logger
+	now      func() time.Time
+	interval time.Duration
+
+	mu       sync.Mutex
+	pending  map[beatKey]Beat
+	inflight map[beatKey]Beat
+	recent   map[beatKey]time.Time // newest lease iat issued per binding
+
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newBeatBuffer(st Store, interval time.Duration, log *slog.Logger, now func() time.Time) *beatBuffer {
+	b := &beatBuffer{store: st, log: log, now: now, interval: interval,
+		pending: map[beatKey]Beat{}, inflight: map[beatKey]Beat{}, recent: map[beatKey]time.Time{},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	go b.run()
+	return b
+}
+
+func (b *beatBuffer) run() {
+	defer close(b.done)
+	t := time.NewTicker(b.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+		case <-b.kick:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = b.flush(ctx)
+		cancel()
+	}
+}
+
+// add queues a beat and remembers its lease's iat.
+func (b *beatBuffer) add(beat Beat) {
+	k := beatKey{beat.LicenseID, beat.Fingerprint}
+	b.mu.Lock()
+	if old, ok := b.pending[k]; !ok || beat.At.After(old.At) {
+		b.pending[k] = beat
+	}
+	b.noteLocked(k, beat.LeaseIssuedAt)
+	n := len(b.pending)
+	b.mu.Unlock()
+	if n >= beatBatch {
+		select {
+		case b.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// noteLease remembers the iat of a lease issued outside a beat (an
+// activation, whose bookkeeping is stored with the binding).
+func (b *beatBuffer) noteLease(licenseID, fingerprint string, iat time.Time) {
+	b.mu.Lock()
+	b.noteLocked(beatKey{licenseID, fingerprint}, iat)
+	b.mu.Unlock()
+}
+
+func (b *beatBuffer) noteLocked(k beatKey, iat time.Time) {
+	if iat.After(b.recent[k]) {
+		b.recent[k] = iat
+	}
+}
+
+// lastLease is the iat of the newest lease this process issued to the
+// binding, zero when it issued none lately.
+func (b *beatBuffer) lastLease(licenseID, fingerprint string) time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.recent[beatKey{licenseID, fingerprint}]
+}
+
+// overlay applies the beats not yet stored to l's bindings, so that a
+// state change written now carries the newest bookkeeping (above all the
+// exp of the newest lease, which decides how long a released seat stays
+// held).
+func (b *beatBuffer) overlay(l *License) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range l.Machines {
+		m := &l.Machines[i]
+		k := beatKey{l.ID, m.Fingerprint}
+		for _, src := range []map[beatKey]Beat{b.inflight, b.pending} {
+			if beat, ok := src[k]; ok && beat.At.After(m.LastHeartbeatAt) && m.ReleasedAt.IsZero() {
+				applyBeat(m, beat)
+			}
+		}
+	}
+}
+
+func applyBeat(m *Machine, beat Beat) {
+	m.LastHeartbeatAt, m.DueAt = beat.At, beat.DueAt
+	m.LeaseIssuedAt, m.LeaseExpiresAt = beat.LeaseIssuedAt, beat.LeaseExpiresAt
+	m.KeySlot, m.KeyDigest, m.Dead = beat.KeySlot, beat.KeyDigest, false
+}
+
+// flush writes the waiting beats in batches. Beats of a failed batch go
+// back to wait, unless a newer beat of the binding came meanwhile.
+func (b *beatBuffer) flush(ctx context.Context) error {
+	b.mu.Lock()
+	if len(b.pending) == 0 {
+		b.pruneLocked()
+		b.mu.Unlock()
+		return nil
+	}
+	b.inflight, b.pending = b.pending, map[beatKey]Beat{}
+	batch := make([]Beat, 0, len(b.inflight))
+	for _, beat := range b.inflight {
+		batch = append(batch, beat)
+	}
+	b.mu.Unlock()
+	slices.SortFunc(batch, func(x, y Beat) int {
+		return cmp.Or(cmp.Compare(x.LicenseID, y.LicenseID), cmp.Compare(x.Fingerprint, y.Fingerprint))
+	})
+	var firstErr error
+	var failed []Beat
+	for i := 0; i < len(batch); i += beatBatch {
+		part := batch[i:min(i+beatBatch, len(batch))]
+		if err := b.store.RecordBeats(ctx, part); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			failed = append(failed, part...)
+		}
+	}
+	if firstErr != nil {
+		b.log.LogAttrs(ctx, slog.LevelWarn, "controlplane: writing heartbeat bookkeeping failed; will retry",
+			slog.Int("beats", len(failed)), slog.String("error", firstErr.Error()))
+	}
+	b.mu.Lock()
+	for _, beat := range failed {
+		k := beatKey{beat.LicenseID, beat.Fingerprint}
+		if cur, ok := b.pending[k]; !ok || beat.At.After(cur.At) {
+			b.pending[k] = beat
+		}
+	}
+	b.inflight = map[beatKey]Beat{}
+	b.pruneLocked()
+	b.mu.Unlock()
+	return firstErr
+}
+
+// pruneLocked forgets lease iats older than a minute: any lease issued
+// from now on has a later iat anyway.
+func (b *beatBuffer) pruneLocked() {
+	cut := b.now().Add(-time.Minute)
+	for k, iat := range b.recent {
+		if iat.Before(cut) {
+			delete(b.recent, k)
+		}
+	}
+}
+
+// close stops the writer and writes what waits.
+func (b *beatBuffer) close() error {
+	close(b.stop)
+	<-b.done
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return b.flush(ctx)
+}

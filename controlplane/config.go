@@ -1,0 +1,88 @@
+package controlplane
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Defaults of the settings a Config or the stored settings may change.
+const (
+	DefaultGrace             = 336 * time.Hour // 14 days: how long a lease lets a machine run offline
+	DefaultHeartbeatInterval = time.Hour
+	DefaultOfflineLeaseTTL   = 365 * 24 * time.Hour
+	DefaultTTL               = 365 * 24 * time.Hour // a licence of no plan, or of plan custom
+	DefaultFlushInterval     = time.Second
+)
+
+// Config configures a [Server]. Only Store and Issuer are required; every
+// other zero value does the safe, documented thing.
+type Config struct {
+	// Store keeps the state. Required. The Server does not close it.
+	Store Store
+	// Issuer is the iss claim of every licence token, e.g. "acme". Required.
+	Issuer string
+
+	// Grace and HeartbeatInterval, when set, win over the stored settings
+	// (they are the --grace and --heartbeat-interval flags). Zero follows
+	// the stored settings, or DefaultGrace and DefaultHeartbeatInterval.
+	// A licence's own directives win over both.
+	Grace             time.Duration
+	HeartbeatInterval time.Duration
+
+	// SecretKey is the server's 32-byte secret (see [LoadOrCreateSecretKey]).
+	// Separate keys derived from it seal the private signing keys
+	// (AES-256-GCM) and hash API-key secrets (HMAC-SHA256). Nil draws a
+	// random key for this process only: fine over an in-memory store, but
+	// a persistent store then cannot open the signing keys it sealed before
+	// (New fails with [ErrSecretKey]) nor check its API keys.
+	SecretKey []byte
+
+	// AdminKey is the secret of the bootstrap super_admin API key, which
+	// belongs to no tenant (LICENSEKIT_ADMIN_KEY): any text of 16 to 256
+	// visible ASCII characters. Empty: if no bootstrap key was ever made,
+	// New makes one and [Server.BootstrapSecret] tells its secret once.
+	AdminKey Secret
+
+	// Clock is the server's time; nil means time.Now.
+	Clock func() time.Time
+	// Logger receives the server's logs; nil is silent. Nothing logged
+	// carries a secret or a whole token.
+	Logger *slog.Logger
+
+	// DeviceRateLimit limits device calls per licence and AdminRateLimit
+	// admin calls per API key. The zero value is the default; a negative
+	// PerSecond turns the limit off.
+	DeviceRateLimit RateLimit
+	AdminRateLimit  RateLimit
+
+	// Observer, when set, hears of every request (route, status, duration),
+	// e.g. to export metrics.
+	Observer Observer
+
+	// FlushInterval is how long heartbeat bookkeeping may wait before it
+	// is written to the store; zero means DefaultFlushInterval (one second).
+	// State changes are never written behind.
+	FlushInterval time.Duration
+}
+
+// RateLimit is a token bucket: PerSecond requests a second on average,
+// bursts of Burst.
+type RateLimit struct {
+	PerSecond float64
+	Burst     int
+}
+
+// Default rate limits. A deployed machine beats once an hour; retries
+// after a failure are a few a minute, so ten a second per licence leaves
+// room for a fleet behind one licence and stops a loop gone wild.
+var (
+	DefaultDeviceRateLimit = RateLimit{PerSecond: 10, Burst: 40}
+	DefaultAdminRateLimit  = RateLimit{PerSecond: 50, Burst: 200}
+)
+
+// Observer hears of every request the Server answers. Route is the route
+// table's pattern ("POST /licenses/{id}/heartbeat"), or "unmatched".
+// Implementations must be safe for concurrent use and return quickly.
+type Observer interface {
+	ObserveRequest(route string, status int, duration time.Duration)
+}

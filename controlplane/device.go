@@ -1,0 +1,340 @@
+package controlplane
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/licensekit/licensekit/fingerprint"
+	"github.com/licensekit/licensekit/internal/strictjson"
+	"github.com/licensekit/licensekit/license"
+	"github.com/licensekit/licensekit/license/mint"
+)
+
+// deviceRequest is the body of activate, heartbeat and deactivate.
+type deviceRequest struct {
+	token, fingerprint, idempotencyKey string
+}
+
+// readDevice reads a device call's body: at most 64 KiB of JSON with the
+// members token, fingerprint and (activate) idempotency_key, nothing else.
+func readDevice(w http.ResponseWriter, r *http.Request) (deviceRequest, error) {
+	var q deviceRequest
+	data, err := readBody(w, r, maxDeviceBody)
+	if err != nil {
+		return q, err
+	}
+	rd := strictjson.NewReader(data)
+	if rd.Peek() != strictjson.Object {
+		return q, validationf("the request body must be a JSON object")
+	}
+	err = rd.Object(func(name string) error {
+		var err error
+		switch name {
+		case "token":
+			q.token, err = rd.String()
+		case "fingerprint":
+			q.fingerprint, err = rd.String()
+		case "idempotency_key":
+			q.idempotencyKey, err = rd.String()
+		default:
+			return validationf("unknown member %q", clip(name, 40))
+		}
+		return err
+	})
+	if err == nil {
+		err = rd.End()
+	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return q, ae
+	}
+	if err != nil {
+		return q, validationf("invalid JSON: %s", clip(err.Error(), 120))
+	}
+	if h := r.Header.Get("Idempotency-Key"); h != "" {
+		if q.idempotencyKey != "" && q.idempotencyKey != h {
+			return q, validationf("idempotency_key and the Idempotency-Key header differ")
+		}
+		q.idempotencyKey = h
+	}
+	switch {
+	case q.token == "" || q.fingerprint == "":
+		return q, validationf("token and fingerprint are required")
+	case len(q.token) > license.MaxTokenSize:
+		return q, validationf("token over %d bytes", license.MaxTokenSize)
+	case !visibleASCII(q.fingerprint, maxFingerprint):
+		return q, validationf("fingerprint must be 1 to %d visible ASCII characters", maxFingerprint)
+	case q.idempotencyKey != "" && !visibleASCII(q.idempotencyKey, 255):
+		return q, validationf("idempotency key must be 1 to 255 visible ASCII characters")
+	}
+	return q, nil
+}
+
+// deviceStart reads and checks a device call: the body, and a token that
+// verifies against the published keys and names the path's licence.
+func (s *Server) deviceStart(w http.ResponseWriter, r *http.Request) (deviceRequest, *signingState, error) {
+	q, err := readDevice(w, r)
+	if err != nil {
+		return q, nil, err
+	}
+	st, err := s.currentSigning(r.Context())
+	if err != nil {
+		return q, nil, err
+	}
+	lic, err := st.verifier.Verify(q.token)
+	if err != nil {
+		return q, nil, validationf("invalid licence token: %s", license.Code(err))
+	}
+	if lic.ID != r.PathValue("id") {
+		return q, nil, validationf("the token is for another licence")
+	}
+	return q, st, nil
+}
+
+// sameMachine reports whether a sent fingerprint is the recorded one: equal,
+// or a tolerant match (one non-essential component changed).
+func sameMachine(sent, recorded string) bool {
+	if sent == recorded {
+		return true
+	}
+	fp, err := fingerprint.Parse(sent)
+	return err == nil && fp.Matches(recorded)
+}
+
+// findBinding returns the index of the binding of fp that is not released,
+// and of a released one, or -1.
+func findBinding(l *License, fp string) (live, released int) {
+	live, released = -1, -1
+	for i, m := range l.Machines {
+		if !sameMachine(fp, m.Fingerprint) {
+			continue
+		}
+		if m.ReleasedAt.IsZero() {
+			if live < 0 {
+				live = i
+			}
+		} else if released < 0 {
+			released = i
+		}
+	}
+	return live, released
+}
+
+// seatHeld reports whether a binding takes one of max_machines at now: a
+// live binding does; a released one until the newest lease it was given
+// runs out, because that lease still lets it run offline.
+func seatHeld(m Machine, now time.Time) bool {
+	return m.ReleasedAt.IsZero() || now.Before(m.LeaseExpiresAt)
+}
+
+// nextLeaseTimes gives a new lease to binding m: iat = max(now, previous
+// iat + 1 s), so successive leases to one machine are strictly ordered.
+func nextLeaseTimes(now, prev time.Time, grace time.Duration) (iat, exp time.Time) {
+	iat = now.UTC().Truncate(time.Second)
+	if !prev.IsZero() && !iat.After(prev) {
+		iat = prev.Truncate(time.Second).Add(time.Second)
+	}
+	return iat, iat.Add(grace)
+}
+
+// leaseAnswer is the success answer of activate and heartbeat.
+type leaseAnswer struct {
+	Status         string `json:"status"`
+	Lease          string `json:"lease"`
+	NextHeartbeatS int64  `json:"next_heartbeat_s"`
+	ServerTime     string `json:"server_time"`
+}
+
+func (s *Server) writeLease(w http.ResponseWriter, st *signingState, id, fp, status string, iat, exp time.Time, interval time.Duration) error {
+	lease, err := st.signer.Lease(mint.Lease{LicenseID: id, Fingerprint: fp, Status: status, IssuedAt: iat, ExpiresAt: exp})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, leaseAnswer{Status: status, Lease: lease,
+		NextHeartbeatS: int64(interval / time.Second), ServerTime: s.now().UTC().Format(time.RFC3339)})
+	return nil
+}
+
+// leaseStatus is the status a lease of a licence in status carries.
+func leaseStatus(status string) string {
+	switch status {
+	case StatusRevoked:
+		return license.LeaseRevoked
+	case StatusSuspended:
+		return license.LeaseSuspended
+	}
+	return license.LeaseActive
+}
+
+// activate binds the licence to the machine (up to max_machines) and
+// returns its first lease. The same machine activating again gets the same
+// binding and a fresh lease.
+func (s *Server) activate(w http.ResponseWriter, r *http.Request, p *principal) error {
+	q, st, err := s.deviceStart(w, r)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	set, err := s.loadSettings(r.Context(), false)
+	if err != nil {
+		return err
+	}
+	unlock := s.lockLicense(id)
+	defer unlock()
+	var iat, exp time.Time
+	var fp string
+	l, err := s.updateLicense(r, id, func(l *License, now time.Time) ([]Event, error) {
+		if l.Status == StatusDeleted {
+			return nil, notFound("License")
+		}
+		slot := currentSlot(l, q.token)
+		switch {
+		case slot == "":
+			return nil, validationf("This licence key was replaced by a reset or a renewal; use the current key")
+		case l.Status == StatusRevoked:
+			return nil, newError(http.StatusForbidden, CodeRevoked, "License revoked")
+		case l.Status == StatusSuspended:
+			return nil, newError(http.StatusForbidden, CodeSuspended, "License suspended")
+		case l.Status == StatusExpired || !now.Before(l.ExpiresAt):
+			return nil, validationf("License expired")
+		}
+		if q.idempotencyKey != "" {
+			for _, m := range l.Machines {
+				if m.IdempotencyKey == q.idempotencyKey && !sameMachine(q.fingerprint, m.Fingerprint) {
+					return nil, conflictf("Idempotency key was used by another machine")
+				}
+			}
+		}
+		var events []Event
+		live, released := findBinding(l, q.fingerprint)
+		idx := live
+		switch {
+		case live >= 0:
+			// The same machine again: the same binding, a fresh lease.
+		case released >= 0:
+			m := &l.Machines[released]
+			m.ReleasedAt, m.ActivatedAt, m.IdempotencyKey = time.Time{}, now, q.idempotencyKey
+			idx = released
+			events = append(events, s.deviceEvent(r, "license.activate", l, q.fingerprint, "rebound after release"))
+		default:
+			kept := l.Machines[:0]
+			held := 0
+			for _, m := range l.Machines {
+				if !seatHeld(m, now) {
+					continue // a released seat whose lease ran out: free
+				}
+				kept = append(kept, m)
+				held++
+			}
+			l.Machines = kept
+			if held >= l.MaxMachines {
+				return nil, conflictf("License is bound to another machine")
+			}
+			l.Machines = append(l.Machines, Machine{Fingerprint: q.fingerprint, ActivatedAt: now, IdempotencyKey: q.idempotencyKey})
+			idx = len(l.Machines) - 1
+			events = append(events, s.deviceEvent(r, "license.activate", l, q.fingerprint, ""))
+		}
+		m := &l.Machines[idx]
+		prev := m.LeaseIssuedAt
+		if t := s.beats.lastLease(l.ID, m.Fingerprint); t.After(prev) {
+			prev = t
+		}
+		iat, exp = nextLeaseTimes(now, prev, set.graceFor(l))
+		interval := set.intervalFor(l)
+		m.LastHeartbeatAt, m.DueAt = now, now.Add(interval+margin(interval))
+		m.LeaseIssuedAt, m.LeaseExpiresAt, m.Dead = iat, exp, false
+		m.KeySlot, m.KeyDigest = slot, tokenDigest(q.token)
+		fp = m.Fingerprint
+		return events, nil
+	})
+	if err != nil {
+		return err
+	}
+	s.beats.noteLease(id, fp, iat)
+	return s.writeLease(w, st, id, q.fingerprint, license.LeaseActive, iat, exp, set.intervalFor(&l))
+}
+
+func (s *Server) deviceEvent(r *http.Request, action string, l *License, fp, note string) Event {
+	d := map[string]string{"fingerprint": fingerprintPrefix(fp)}
+	if note != "" {
+		d["note"] = note
+	}
+	return Event{Time: s.now(), Actor: "device", Action: action, Target: l.ID, TenantID: l.TenantID,
+		RequestID: requestID(r), Details: d}
+}
+
+// heartbeat answers a bound machine with a fresh lease carrying the
+// licence's status; its bookkeeping is written behind.
+func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal) error {
+	q, st, err := s.deviceStart(w, r)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	set, err := s.loadSettings(r.Context(), false)
+	if err != nil {
+		return err
+	}
+	unlock := s.lockLicense(id)
+	defer unlock()
+	l, err := s.store.GetLicense(r.Context(), id)
+	if err != nil {
+		return storeError(err, "License")
+	}
+	now := s.now()
+	if l.Status == StatusDeleted {
+		return notFound("License")
+	}
+	s.beats.overlay(&l)
+	live, _ := findBinding(&l, q.fingerprint)
+	if live < 0 {
+		return conflictf("License is not bound to this machine")
+	}
+	if l.Status == StatusExpired || !now.Before(l.ExpiresAt) {
+		return validationf("License expired")
+	}
+	m := l.Machines[live]
+	prev := m.LeaseIssuedAt
+	if t := s.beats.lastLease(id, m.Fingerprint); t.After(prev) {
+		prev = t
+	}
+	iat, exp := nextLeaseTimes(now, prev, set.graceFor(&l))
+	interval := set.intervalFor(&l)
+	// A replaced key still beats for a bound machine: the binding, not the
+	// key, is what the heartbeat proves.
+	s.beats.add(Beat{LicenseID: id, Fingerprint: m.Fingerprint, At: now.UTC(), DueAt: now.Add(interval + margin(interval)).UTC(),
+		LeaseIssuedAt: iat, LeaseExpiresAt: exp, KeySlot: currentSlot(&l, q.token), KeyDigest: tokenDigest(q.token)})
+	return s.writeLease(w, st, id, q.fingerprint, leaseStatus(l.Status), iat, exp, interval)
+}
+
+// deactivate releases the machine's binding. Its seat stays held until the
+// newest lease issued to it runs out, unless an admin rebinds.
+func (s *Server) deactivate(w http.ResponseWriter, r *http.Request, p *principal) error {
+	q, _, err := s.deviceStart(w, r)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	unlock := s.lockLicense(id)
+	defer unlock()
+	var until time.Time
+	_, err = s.updateLicense(r, id, func(l *License, now time.Time) ([]Event, error) {
+		if l.Status == StatusDeleted {
+			return nil, notFound("License")
+		}
+		live, _ := findBinding(l, q.fingerprint)
+		if live < 0 {
+			return nil, conflictf("License is not bound to this machine")
+		}
+		m := &l.Machines[live]
+		m.ReleasedAt = now
+		until = m.LeaseExpiresAt
+		return []Event{s.deviceEvent(r, "license.deactivate", l, q.fingerprint, "")}, nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true, "seat_held_until": formatTime(until)})
+	return nil
+}
