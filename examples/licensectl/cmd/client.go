@@ -39,8 +39,12 @@ func newClient(base *url.URL, key string, timeout time.Duration) *client {
 // parseBaseURL checks --url: http or https, a host, no query or fragment.
 func parseBaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, usagef("--url %q: want http:// or https:// with a host, no user, query or fragment", clean(s, 80))
+	if err == nil && u.User != nil {
+		// Say nothing of the text: what is before the @ may be a secret.
+		return nil, usagef("--url must not hold a user or password; give the API key with --api-key")
+	}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, usagef("--url %q: want http:// or https:// with a host, no query or fragment", clean(s, 80))
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	return u, nil

@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -18,10 +19,13 @@ func checkDuration(flag, s string) (string, error) {
 	return s, nil
 }
 
+// maxDays is the most days a time.Duration holds (about 292 years).
+const maxDays = int64(math.MaxInt64 / int64(24*time.Hour))
+
 func parseDuration(s string) (time.Duration, error) {
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.ParseInt(n, 10, 64)
-		if err != nil || days <= 0 || days > 1_000_000 || n[0] == '+' {
+		if err != nil || days <= 0 || days > maxDays || n[0] == '+' {
 			return 0, fmt.Errorf("bad number of days")
 		}
 		return time.Duration(days) * 24 * time.Hour, nil

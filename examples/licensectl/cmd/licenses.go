@@ -156,7 +156,7 @@ func (a *app) listLicensesCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List licences, with filters",
-		Long: `List licences, newest first, without their keys. A page holds 100 unless --limit
+		Long: `List licences in the order of their ids, without their keys. A page holds 100 unless --limit
 says otherwise; --all follows every page.`,
 		Example: `  # List all licenses
   licensectl licenses list --output json

@@ -75,9 +75,6 @@ func Run(ctx context.Context, args []string, env Env) int {
 	a := &app{env: env}
 	root := a.root()
 	root.SetArgs(args)
-	root.SetIn(env.Stdin)
-	root.SetOut(env.Stdout)
-	root.SetErr(env.Stderr)
 	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
@@ -199,6 +196,10 @@ Data goes to standard output, messages to standard error. Exit codes:
 		a.sweepCmd(),
 		a.verifyCmd(),
 	)
+	// The streams first: the completion command keeps the writer it sees.
+	root.SetIn(a.env.Stdin)
+	root.SetOut(a.env.Stdout)
+	root.SetErr(a.env.Stderr)
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
