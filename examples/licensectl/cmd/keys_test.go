@@ -82,6 +82,12 @@ func TestKeysStory(t *testing.T) {
 		t.Errorf("the list should show the masked form %q:\n%s", issuer.Key.Masked, r)
 	}
 
+	// The keys of no tenant: the bootstrap key.
+	global := want(t, ctl(t, admin, "", "keys", "list", "--tenant-id", "", "-o", "json"), 0, "keys of no tenant")
+	if !strings.Contains(global.stdout, `"key_bootstrap"`) || strings.Contains(global.stdout, "ten_abc123") {
+		t.Errorf("--tenant-id \"\" should list the keys of no tenant only:\n%s", global)
+	}
+
 	// Revoked: refused from then on; revoking again is a conflict.
 	want(t, ctl(t, admin, "", "keys", "revoke", issuer.Key.ID), 0, "keys revoke")
 	wantErr(t, ctl(t, p.env(issuer.Key.Secret), "", "licenses", "issue", "--tenant-id", "ten_abc123"), 2, "issue with a revoked key", "UNAUTHENTICATED")

@@ -194,6 +194,14 @@ func TestLicenceLife(t *testing.T) {
 	if resp, err := dev.Heartbeat(ctx, beat); err != nil || resp.Status != "revoked" {
 		t.Fatalf("heartbeat of a revoked licence: %v %+v", err, resp)
 	}
+	r = want(t, ctl(t, admin, "", "licenses", "list", "--status", "revoked", "-o", "json"), 0, "list revoked")
+	if l := decode[licenceList](t, r); len(l.Licenses) != 1 || l.Licenses[0].ID != id {
+		t.Fatalf("list --status revoked: %+v", l)
+	}
+	r = want(t, ctl(t, admin, "", "licenses", "list", "--expiring-within", "31d", "-o", "json"), 0, "list expiring")
+	if l := decode[licenceList](t, r); len(l.Licenses) != 1 || l.Licenses[0].ID != other.License.ID {
+		t.Fatalf("list --expiring-within 31d: want only the 30-day licence, got %+v", l)
+	}
 	p.restart()
 	admin = p.env(adminKey)
 	if s := show(t, admin, id).License.Status; s != "revoked" {
