@@ -82,7 +82,7 @@ func (s *Server) deviceStart(w http.ResponseWriter, r *http.Request) (deviceRequ
 	if err != nil {
 		return q, nil, err
 	}
-	lic, err := st.verifier.Verify(q.token)
+	lic, err := st.verify(q.token, s.now())
 	if err != nil {
 		return q, nil, validationf("invalid licence token: %s", license.Code(err))
 	}

@@ -236,12 +236,11 @@ func TestDeleteMakesDeviceCalls404(t *testing.T) {
 func TestDeactivateHoldsTheSeatUntilTheLeaseExpires(t *testing.T) {
 	h := newHarness(t)
 	l := h.issue("ten_a", nil)
-	resp, err := h.activate(l, l.Primary, "fp-A")
-	if err != nil {
+	if _, err := h.activate(l, l.Primary, "fp-A"); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Add(time.Hour)
-	resp, err = h.beat(l, l.Primary, "fp-A") // the newest lease: written behind
+	resp, err := h.beat(l, l.Primary, "fp-A") // the newest lease: written behind
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +276,7 @@ func TestDeactivatedSeatFreedByRebind(t *testing.T) {
 	if _, err := h.activate(l, l.Primary, "fp-B"); err != nil {
 		t.Fatalf("rebound machine: %v", err)
 	}
-	// The same machine may activate again after its own release.
+	// The rebind freed the released seat for fp-B; fp-A has none now.
 	if _, err := h.activate(l, l.Primary, "fp-A"); !errors.Is(err, heartbeat.ErrBoundElsewhere) {
 		t.Fatalf("released machine after rebind elsewhere: %v", err)
 	}

@@ -84,6 +84,8 @@ func storeError(err error, what string) *apiError {
 		return &apiError{status: http.StatusConflict, code: CodeConflict, message: what + " already exists", cause: err}
 	case errors.Is(err, ErrConflict):
 		return &apiError{status: http.StatusConflict, code: CodeConflict, message: "Conflicting change; retry", cause: err}
+	case errors.Is(err, ErrInvalid):
+		return &apiError{status: http.StatusBadRequest, code: CodeValidation, message: "A value the store cannot keep", cause: err}
 	case errors.Is(err, ErrUnavailable):
 		return &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "Store unavailable", cause: err}
 	}

@@ -18,7 +18,9 @@ func Routes() []RouteInfo {
 }
 
 // KeyPerms returns the permissions of a key, for the tests.
-func KeyPerms(tenant, role string, scopes []string) []string { return keyPerms(tenant, role, scopes).list() }
+func KeyPerms(tenant, role string, scopes []string) []string {
+	return keyPerms(tenant, role, scopes).list()
+}
 
 // FlushBeats writes the waiting heartbeat bookkeeping, for the tests.
 func (s *Server) FlushBeats() error { return s.beats.flush(context.Background()) }

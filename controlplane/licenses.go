@@ -266,6 +266,7 @@ func (s *Server) showLicense(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
+	s.beats.overlay(&l)
 	writeJSON(w, http.StatusOK, map[string]any{"license": licenseOut(l, s.now(), true)})
 	return nil
 }
@@ -330,6 +331,7 @@ func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request, p *princip
 	now := s.now()
 	out := make([]licenseJSON, 0, len(list))
 	for _, l := range list {
+		s.beats.overlay(&l)
 		out = append(out, licenseOut(l, now, false))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"licenses": out, "next_cursor": next})

@@ -158,6 +158,8 @@ func schemas() map[string]any {
 		"MachineList":   list("machines", "Machine"),
 		"KeyAnswer":     obj(map[string]any{"key": ref("Key")}, "key"),
 		"KeyList":       list("keys", "Key"),
+		"KeyRequest": obj(map[string]any{"tenant_id": str, "name": str, "role": map[string]any{"enum": []any{"onboarding", "support", "super_admin"}},
+			"scopes": map[string]any{"oneOf": []any{str, strs}}, "expires": str}, "name"),
 		"IssueRequest": obj(map[string]any{"tenant_id": str, "audience": map[string]any{"oneOf": []any{str, strs}},
 			"subject": str, "tenant_ctry": str, "plan": map[string]any{"enum": []any{"monthly", "yearly", "community", "custom"}},
 			"ttl": str, "capabilities": strs, "metadata": strMap, "max_machines": integer, "fingerprint": str}),

@@ -30,7 +30,6 @@ type route struct {
 	body    string   // request schema ("" for none)
 	answer  string   // success schema
 	status  int      // success status
-	errors  []int    // statuses besides the common ones
 }
 
 func (rt *route) pattern() string { return rt.method + " " + rt.path }

@@ -25,6 +25,7 @@ type signingState struct {
 	verifier *license.Verifier
 	jwks     []byte
 	keys     []SigningKey // as listed, Sealed dropped
+	cache    *verifyCache
 	loaded   time.Time
 }
 
@@ -185,7 +186,7 @@ func (s *Server) buildSigning(ctx context.Context, list []SigningKey) (*signingS
 		return nil, fmt.Errorf("controlplane: published keys: %w", err)
 	}
 	v := license.NewVerifier(ring, license.WithIssuer(s.issuer), license.WithClock(s.now))
-	return &signingState{signer: signer, verifier: v, jwks: jwks.Bytes(), keys: list, loaded: s.now()}, nil
+	return &signingState{signer: signer, verifier: v, jwks: jwks.Bytes(), keys: list, loaded: s.now(), cache: newVerifyCache()}, nil
 }
 
 // jwks serves the public keys of every key not retired.

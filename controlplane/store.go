@@ -20,8 +20,13 @@ import (
 //     may lose the last moments of bookkeeping but never a state change.
 //   - Values going in and coming out are copies.
 //   - Times are kept to the microsecond (what PostgreSQL keeps; a finer part
-//     is dropped) and come back in UTC; a zero time stays zero. A store
-//     never reads the clock: every time it stores is given to it.
+//     is dropped) and come back in UTC; a zero time stays zero. Times in
+//     filters and arguments are taken to the microsecond too. A time before
+//     the year 1 or after 9999 is ErrInvalid. A store never reads the
+//     clock: every time it stores is given to it.
+//   - Strings come back byte for byte as given, whatever they hold (quotes,
+//     SQL, paths, 10 KB); one that is not UTF-8 or holds a NUL byte may
+//     instead be refused with ErrInvalid, as PostgreSQL keeps neither.
 //   - Errors the caller branches on are the sentinels of this package
 //     ([ErrNotFound], [ErrAlreadyExists], [ErrConflict], [ErrInvalid],
 //     [ErrUnavailable]), wrapped with %w; never a driver's error type. A

@@ -23,6 +23,9 @@ func (s *Server) listMachines(w http.ResponseWriter, r *http.Request, p *princip
 	case f.State != "" && !slices.Contains(machineStates, f.State):
 		return validationf("state must be alive, overdue or dead")
 	}
+	if err := s.beats.flush(r.Context()); err != nil { // show the newest beats
+		return storeError(err, "Machine")
+	}
 	now := s.now()
 	if f.State != "" {
 		f.Now = now

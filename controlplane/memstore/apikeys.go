@@ -11,6 +11,12 @@ import (
 
 // CreateAPIKey stores a new API key; its name is unique in its tenant.
 func (s *Store) CreateAPIKey(ctx context.Context, k controlplane.APIKey, events ...controlplane.Event) error {
+	if err := checkTimes(k.CreatedAt, k.ExpiresAt, k.RevokedAt); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
@@ -72,6 +78,12 @@ func (s *Store) ListAPIKeys(ctx context.Context, f controlplane.APIKeyFilter) ([
 
 // RevokeAPIKey sets the key's RevokedAt.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time, events ...controlplane.Event) error {
+	if err := checkTimes(at); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}

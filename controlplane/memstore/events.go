@@ -11,6 +11,9 @@ import (
 
 // AppendEvents stores audit events.
 func (s *Store) AppendEvents(ctx context.Context, events ...controlplane.Event) error {
+	if err := checkEvents(events); err != nil {
+		return err
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
@@ -33,6 +36,7 @@ func (s *Store) ListEvents(ctx context.Context, f controlplane.EventFilter) ([]c
 	}
 	defer s.mu.Unlock()
 	n := limit(f.Page)
+	f.Since = norm(f.Since)
 	end := len(s.events)
 	if before > 0 {
 		end = sort.Search(len(s.events), func(i int) bool { return s.events[i].Seq >= before })
@@ -69,6 +73,12 @@ func (s *Store) GetSettings(ctx context.Context) (controlplane.Settings, error) 
 
 // PutSettings stores the settings and the events.
 func (s *Store) PutSettings(ctx context.Context, st controlplane.Settings, events ...controlplane.Event) error {
+	if err := checkTimes(st.UpdatedAt); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}

@@ -27,6 +27,17 @@ func bindMachines(l *controlplane.License) error {
 
 // CreateLicense stores a new licence, its idempotency entry and events.
 func (s *Store) CreateLicense(ctx context.Context, l controlplane.License, idem *controlplane.Idempotency, events ...controlplane.Event) error {
+	if err := checkLicense(&l); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
+	if idem != nil {
+		if err := checkTimes(idem.CreatedAt); err != nil {
+			return err
+		}
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
@@ -89,6 +100,7 @@ func (s *Store) ListLicenses(ctx context.Context, f controlplane.LicenseFilter) 
 			start++
 		}
 	}
+	f.ExpiresBefore = norm(f.ExpiresBefore)
 	m := licenseMatcher{f}
 	var out []controlplane.License
 	for _, id := range s.ids[start:] {
@@ -123,6 +135,12 @@ func (s *Store) UpdateLicense(ctx context.Context, id string, fn func(l *control
 	c := copyLicense(work)
 	c.ID = id
 	if err := bindMachines(&c); err != nil {
+		return controlplane.License{}, err
+	}
+	if err := checkLicense(&c); err != nil {
+		return controlplane.License{}, err
+	}
+	if err := checkEvents(events); err != nil {
 		return controlplane.License{}, err
 	}
 	s.licenses[id] = &c

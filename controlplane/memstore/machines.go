@@ -13,6 +13,11 @@ import (
 // RecordBeats applies heartbeat bookkeeping to existing, unreleased
 // bindings, in order, each only if it is newer than the stored beat.
 func (s *Store) RecordBeats(ctx context.Context, beats []controlplane.Beat) error {
+	for _, b := range beats {
+		if err := checkTimes(b.At, b.DueAt, b.LeaseIssuedAt, b.LeaseExpiresAt); err != nil {
+			return err
+		}
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
@@ -81,6 +86,7 @@ func (s *Store) ListMachines(ctx context.Context, f controlplane.MachineFilter) 
 	}
 	defer s.mu.Unlock()
 	n := limit(f.Page)
+	f.Now = norm(f.Now)
 	ids := s.ids
 	if f.Cursor != "" {
 		i, _ := slices.BinarySearch(ids, afterLic)
@@ -115,6 +121,9 @@ func (s *Store) ListMachines(ctx context.Context, f controlplane.MachineFilter) 
 // Sweep expires licences and marks machines dead at now, auditing each
 // change once.
 func (s *Store) Sweep(ctx context.Context, now time.Time, actor, requestID string) (controlplane.SweepResult, error) {
+	if err := checkTimes(now); err != nil {
+		return controlplane.SweepResult{}, err
+	}
 	if err := s.lock(ctx); err != nil {
 		return controlplane.SweepResult{}, err
 	}

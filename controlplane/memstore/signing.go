@@ -17,6 +17,12 @@ func (s *Store) CreateSigningKey(ctx context.Context, k controlplane.SigningKey,
 	if k.State != controlplane.SigningPending {
 		return fmt.Errorf("memstore: signing key %.40q created %.20q, not pending: %w", k.KID, k.State, controlplane.ErrInvalid)
 	}
+	if err := checkTimes(k.CreatedAt, k.ActivatedAt, k.RetiredAt); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
@@ -49,6 +55,12 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]controlplane.SigningKey,
 
 // ActivateSigningKey makes kid the one active key.
 func (s *Store) ActivateSigningKey(ctx context.Context, kid string, now time.Time, events ...controlplane.Event) error {
+	if err := checkTimes(now); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
@@ -77,6 +89,12 @@ func (s *Store) ActivateSigningKey(ctx context.Context, kid string, now time.Tim
 
 // RetireSigningKey retires kid, which must not be the active key.
 func (s *Store) RetireSigningKey(ctx context.Context, kid string, now time.Time, events ...controlplane.Event) error {
+	if err := checkTimes(now); err != nil {
+		return err
+	}
+	if err := checkEvents(events); err != nil {
+		return err
+	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ const zeroMicro = -62135596800000000
 // 3339 can carry them too.
 var (
 	minTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
 )
 
 // enc encodes values for the database and keeps the first error: a time
