@@ -66,7 +66,7 @@ func (p *page) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]any{p.member: items, "next_cursor": p.next})
 }
 
-// decode decodes every item into a new element of *out.
+// decodeItems decodes every item of a page.
 func decodeItems[T any](p *page) ([]T, error) {
 	out := make([]T, 0, len(p.items))
 	for _, raw := range p.items {

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 )
 
-func openFile(path string) (*os.File, error) { return os.Open(path) }
-
 // writeFileAtomic writes data to path through a temporary file in the same
 // directory, so that a reader never sees half a file and a failure leaves
 // what was there. The file is readable by its owner only: key files and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -103,7 +104,7 @@ func (a *app) readInput(flag, path string) ([]byte, error) {
 	if path == "-" {
 		r = a.env.Stdin
 	} else {
-		f, err := openFile(path)
+		f, err := os.Open(path)
 		if err != nil {
 			return nil, usagef("--%s: %s", flag, clean(err.Error(), 200))
 		}
