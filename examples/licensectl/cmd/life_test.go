@@ -141,7 +141,9 @@ func TestLicenceLife(t *testing.T) {
 	if resp, err := dev.Activate(ctx, beat); err != nil || resp.Status != "active" {
 		t.Fatalf("activate: %v %+v", err, resp)
 	}
-	r = want(t, ctl(t, admin, "", "machines", "list", "--license-id", id), 0, "machines list")
+	r = want(t, ctl(t, admin, "", "licenses", "show", id), 0, "show with a machine")
+	golden(t, "licenses-show", r.stdout)
+	r = want(t, ctl(t, admin, "", "machines", "list", "--license-id", id, "--state", "alive"), 0, "machines list")
 	golden(t, "machines-list", r.stdout)
 	if !strings.Contains(r.stdout, "fp1.terminal-A") || !strings.Contains(r.stdout, "alive") {
 		t.Fatalf("machines list should show the bound machine alive:\n%s", r)
