@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // principal is who makes a request: an API key, or a device.
@@ -16,6 +17,9 @@ type principal struct {
 	scopes []string
 	perms  permSet
 	device bool
+	// expires is when the key stops working; zero for never. A key it
+	// creates never outlives it.
+	expires time.Time
 }
 
 // sees reports whether the principal may see an object of tenant: a key of
@@ -69,7 +73,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
 		return nil, errUnauthenticated
 	}
-	return &principal{keyID: k.ID, tenant: k.TenantID, role: k.Role, scopes: k.Scopes, perms: keyPerms(k.TenantID, k.Role, k.Scopes)}, nil
+	return &principal{keyID: k.ID, tenant: k.TenantID, role: k.Role, scopes: k.Scopes, perms: keyPerms(k.TenantID, k.Role, k.Scopes), expires: k.ExpiresAt}, nil
 }
 
 // ensureBootstrapKey makes sure the bootstrap super_admin key exists. With

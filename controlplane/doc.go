@@ -22,7 +22,8 @@
 // (validate), or one permission. A request no row matches does not exist.
 // An API key's permissions are those its role grants that its scopes grant
 // too; the defaults grant nothing. A key never creates or revokes a key with
-// a permission, a role or a tenant it lacks. A tenant's key sees only its
+// a permission, a role or a tenant it lacks, nor creates one that outlives
+// it (left out, a new key's expiry is its creator's). A tenant's key sees only its
 // tenant: another tenant's licences and keys are not found (404), never
 // forbidden. Signing keys and settings belong to no tenant, so only a key of
 // no tenant manages them.
