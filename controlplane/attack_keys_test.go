@@ -123,7 +123,10 @@ func TestAttackTenantCannotReachAnotherTenant(t *testing.T) {
 			}
 		}
 	}
-	notFound := []struct{ method, path string; body any }{
+	notFound := []struct {
+		method, path string
+		body         any
+	}{
 		{"GET", "/licenses/" + b.ID, nil},
 		{"GET", "/licenses/" + b.ID + "/keyfile", nil},
 		{"GET", "/licenses/" + b.ID + "/keyfile?slot=primary", nil},
