@@ -41,10 +41,15 @@
 // per licence. Each activation and heartbeat answers a lease signed by the
 // active signing key, whose status says active, suspended or revoked.
 // Successive leases to one machine have strictly increasing iat (now, or the
-// previous iat plus one second). A machine that deactivates itself releases
+// previous iat plus one second, but never more than ten seconds ahead of
+// now: a machine asking faster is answered 429). A lease pushed ahead like
+// that has its bookkeeping written before it is answered, and a Server
+// starts its leases after the second it started in, so a restart after a
+// crash never repeats an iat. A machine that deactivates itself releases
 // its binding, but its seat stays held until the newest lease it was given
-// runs out, since that lease lets it run offline until then; an admin's
-// rebind frees the seat at once.
+// runs out (at the latest grace after the deactivation, which also covers
+// a lease whose bookkeeping this process never saw), since that lease lets
+// it run offline until then; an admin's rebind frees the seat at once.
 //
 // Heartbeat bookkeeping (last beat, newest lease) is written behind, in
 // batches, at least every second and on Close; every state change is written
