@@ -47,9 +47,9 @@
 // starts its leases after the second it started in, so a restart after a
 // crash never repeats an iat. A machine that deactivates itself releases
 // its binding, but its seat stays held until the newest lease it was given
-// runs out (at the latest grace after the deactivation, which also covers
-// a lease whose bookkeeping this process never saw), since that lease lets
-// it run offline until then; an admin's rebind frees the seat at once.
+// runs out, since that lease lets it run offline until then, and at least
+// grace past the deactivation, which covers a lease whose bookkeeping this
+// process never saw; an admin's rebind frees the seat at once.
 //
 // Heartbeat bookkeeping (last beat, newest lease) is written behind, in
 // batches, at least every second and on Close; every state change is written
