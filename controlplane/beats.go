@@ -3,6 +3,7 @@ package controlplane
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -27,7 +28,14 @@ type beatBuffer struct {
 	now      func() time.Time
 	interval time.Duration
 
+	// sem is held by the one flush running: a flush asked for while
+	// another writes waits for it, so that "flushed" means every beat
+	// answered so far is stored (the sweep relies on that), and the beats
+	// in flight stay visible to overlay until they are.
+	sem chan struct{}
+
 	mu       sync.Mutex
+	closed   bool // after close, beats are written as they come
 	pending  map[beatKey]Beat
 	inflight map[beatKey]Beat
 	recent   map[beatKey]time.Time // newest lease iat issued per binding
@@ -40,6 +48,7 @@ type beatBuffer struct {
 func newBeatBuffer(st Store, interval time.Duration, log *slog.Logger, now func() time.Time) *beatBuffer {
 	b := &beatBuffer{store: st, log: log, now: now, interval: interval,
 		pending: map[beatKey]Beat{}, inflight: map[beatKey]Beat{}, recent: map[beatKey]time.Time{},
+		sem:  make(chan struct{}, 1),
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go b.run()
 	return b
@@ -62,10 +71,22 @@ func (b *beatBuffer) run() {
 	}
 }
 
-// add queues a beat and remembers its lease's iat.
+// add queues a beat and remembers its lease's iat. After close (a request
+// that was in flight when the Server closed) the beat is written at once.
 func (b *beatBuffer) add(beat Beat) {
 	k := beatKey{beat.LicenseID, beat.Fingerprint}
 	b.mu.Lock()
+	if b.closed {
+		b.noteLocked(k, beat.LeaseIssuedAt)
+		b.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := b.store.RecordBeats(ctx, []Beat{beat}); err != nil {
+			b.log.LogAttrs(ctx, slog.LevelWarn, "controlplane: writing heartbeat bookkeeping after close failed",
+				slog.String("error", err.Error()))
+		}
+		return
+	}
 	if old, ok := b.pending[k]; !ok || beat.At.After(old.At) {
 		b.pending[k] = beat
 	}
@@ -129,6 +150,12 @@ func applyBeat(m *Machine, beat Beat) {
 // flush writes the waiting beats in batches. Beats of a failed batch go
 // back to wait, unless a newer beat of the binding came meanwhile.
 func (b *beatBuffer) flush(ctx context.Context) error {
+	select {
+	case b.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+	}
+	defer func() { <-b.sem }()
 	b.mu.Lock()
 	if len(b.pending) == 0 {
 		b.pruneLocked()
@@ -185,6 +212,9 @@ func (b *beatBuffer) pruneLocked() {
 
 // close stops the writer and writes what waits.
 func (b *beatBuffer) close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
 	close(b.stop)
 	<-b.done
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
