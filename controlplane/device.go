@@ -73,7 +73,9 @@ func readDevice(w http.ResponseWriter, r *http.Request) (deviceRequest, error) {
 }
 
 // deviceStart reads and checks a device call: the body, and a token that
-// verifies against the published keys and names the path's licence.
+// verifies against the published keys and names the path's licence. Only
+// then is the call counted against the licence's rate limit. A call
+// without such a token costs a signature check and no store read.
 func (s *Server) deviceStart(w http.ResponseWriter, r *http.Request) (deviceRequest, *signingState, error) {
 	q, err := readDevice(w, r)
 	if err != nil {
@@ -89,6 +91,9 @@ func (s *Server) deviceStart(w http.ResponseWriter, r *http.Request) (deviceRequ
 	}
 	if lic.ID != r.PathValue("id") {
 		return q, nil, validationf("the token is for another licence")
+	}
+	if err := s.device.allow(lic.ID, s.now()); err != nil {
+		return q, nil, err
 	}
 	return q, st, nil
 }
