@@ -48,13 +48,13 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if !visibleASCII(string(sec), maxSecretLen) {
 		return nil, errUnauthenticated
 	}
-	id, hash := secretKeyID(sec), []byte(nil)
+	id, hash := s.keys.secretKeyID(sec), []byte(nil)
 	switch {
 	case s.adminHash != nil && s.keys.matchSecret(sec, s.adminHash):
 		id, hash = bootstrapKeyID, s.adminHash
 	case id == "" || (id == bootstrapKeyID && s.adminHash != nil):
-		// Not of our shape, or a bootstrap secret the configured admin key
-		// has replaced.
+		// Not of our shape or not made by us, or a bootstrap secret the
+		// configured admin key has replaced.
 		return nil, errUnauthenticated
 	}
 	k, err := s.store.GetAPIKey(r.Context(), id)
@@ -91,7 +91,7 @@ func (s *Server) ensureBootstrapKey(ctx context.Context) error {
 	var sec Secret
 	hash := s.adminHash
 	if hash == nil {
-		sec = newSecret(bootstrapKeyID)
+		sec = s.keys.newSecret(bootstrapKeyID)
 		hash = s.keys.hashSecret(sec)
 	}
 	now := s.now()

@@ -28,9 +28,10 @@
 // forbidden. Signing keys and settings belong to no tenant, so only a key of
 // no tenant manages them.
 //
-// API-key secrets have the shape lk_<key id>_<random>: the id finds the
-// record, and the secret is compared, as an HMAC-SHA256 keyed by a subkey of
-// the server's secret key, in constant time. Private signing keys are kept
+// API-key secrets have the shape lk_<key id>_<random><check>: the check, a
+// MAC under a subkey of the server's secret key, refuses a forged secret
+// before the store is asked; the id finds the record, and the secret is
+// compared, as an HMAC-SHA256 keyed by another subkey, in constant time. Private signing keys are kept
 // sealed with AES-256-GCM under another subkey. A [Secret] prints as
 // [redacted] everywhere but in the answer that creates a key.
 //

@@ -98,7 +98,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *principal)
 		}
 	}
 	id := randomID("key_", 10)
-	sec := newSecret(id)
+	sec := s.keys.newSecret(id)
 	k := APIKey{ID: id, TenantID: tenant, Name: q.Name, Role: q.Role, Scopes: scopes,
 		Hash: s.keys.hashSecret(sec), Hint: secretHint(sec), CreatedAt: now, CreatedBy: p.keyID, ExpiresAt: expires}
 	ev := s.event(r, p, "key.create", id, tenant, map[string]string{"name": q.Name, "role": q.Role, "scopes": joinScopes(scopes)})
