@@ -97,3 +97,27 @@ func TestAttackForeignFloodDoesNotSpendDeviceLimit(t *testing.T) {
 		t.Fatalf("the licence's own loop: %v", he)
 	}
 }
+
+// A limit given with a burst but no rate is the default rate with that
+// burst, not a budget spent for good with a Retry-After that never comes
+// true.
+func TestAttackRateWithoutPerSecond(t *testing.T) {
+	h := newHarness(t, func(c *controlplane.Config) {
+		c.AdminRateLimit = controlplane.RateLimit{Burst: 2}
+	})
+	for range 3 {
+		h.do("GET", "/licenses", adminSecret, nil)
+	}
+	rec := h.do("GET", "/licenses", adminSecret, nil)
+	if rec.Code != 429 {
+		t.Fatalf("over the burst: %d", rec.Code)
+	}
+	wait, err := time.ParseDuration(rec.Header().Get("Retry-After") + "s")
+	if err != nil || wait < time.Second || wait > time.Minute {
+		t.Fatalf("Retry-After %q", rec.Header().Get("Retry-After"))
+	}
+	h.clock.Add(wait)
+	if rec := h.do("GET", "/licenses", adminSecret, nil); rec.Code != 200 {
+		t.Fatalf("after waiting Retry-After (%v): %d", wait, rec.Code)
+	}
+}
