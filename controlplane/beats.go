@@ -39,6 +39,7 @@ type beatBuffer struct {
 	pending  map[beatKey]Beat
 	inflight map[beatKey]Beat
 	recent   map[beatKey]time.Time // newest lease iat issued per binding
+	newest   map[beatKey]leaseMark // and that lease, to answer it again
 
 	kick chan struct{}
 	stop chan struct{}
@@ -48,8 +49,9 @@ type beatBuffer struct {
 func newBeatBuffer(st Store, interval time.Duration, log *slog.Logger, now func() time.Time) *beatBuffer {
 	b := &beatBuffer{store: st, log: log, now: now, interval: interval,
 		pending: map[beatKey]Beat{}, inflight: map[beatKey]Beat{}, recent: map[beatKey]time.Time{},
-		sem:  make(chan struct{}, 1),
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		newest: map[beatKey]leaseMark{},
+		sem:    make(chan struct{}, 1),
+		kick:   make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go b.run()
 	return b
 }
@@ -101,18 +103,36 @@ func (b *beatBuffer) add(beat Beat) {
 	}
 }
 
-// noteLease remembers the iat of a lease issued outside a beat (an
-// activation, whose bookkeeping is stored with the binding).
-func (b *beatBuffer) noteLease(licenseID, fingerprint string, iat time.Time) {
-	b.mu.Lock()
-	b.noteLocked(beatKey{licenseID, fingerprint}, iat)
-	b.mu.Unlock()
-}
-
 func (b *beatBuffer) noteLocked(k beatKey, iat time.Time) {
 	if iat.After(b.recent[k]) {
 		b.recent[k] = iat
 	}
+}
+
+// leaseMark is what a lease said: enough to sign the same lease again.
+type leaseMark struct {
+	id, fpr, status string
+	iat, exp        time.Time
+}
+
+// rememberLease notes the lease issued to the binding (licenseID, the
+// recorded fingerprint).
+func (b *beatBuffer) rememberLease(licenseID, fingerprint string, m leaseMark) {
+	k := beatKey{licenseID, fingerprint}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !m.iat.Before(b.newest[k].iat) {
+		b.newest[k] = m
+	}
+	b.noteLocked(k, m.iat)
+}
+
+// newestLease is the newest lease this process issued to the binding.
+func (b *beatBuffer) newestLease(licenseID, fingerprint string) (leaseMark, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.newest[beatKey{licenseID, fingerprint}]
+	return m, ok
 }
 
 // lastLease is the iat of the newest lease this process issued to the
@@ -206,6 +226,11 @@ func (b *beatBuffer) pruneLocked() {
 	for k, iat := range b.recent {
 		if iat.Before(cut) {
 			delete(b.recent, k)
+		}
+	}
+	for k, m := range b.newest {
+		if m.iat.Before(cut) {
+			delete(b.newest, k)
 		}
 	}
 }

@@ -43,7 +43,8 @@
 // active signing key, whose status says active, suspended or revoked.
 // Successive leases to one machine have strictly increasing iat (now, or the
 // previous iat plus one second, but never more than ten seconds ahead of
-// now: a machine asking faster is answered 429). A lease pushed ahead like
+// now: a machine asking faster gets its newest lease again, or 429 when
+// that lease no longer tells its status). A lease pushed ahead like
 // that has its bookkeeping written before it is answered, and a Server
 // starts its leases after the second it started in, so a restart after a
 // crash never repeats an iat. A machine that deactivates itself releases
