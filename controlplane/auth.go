@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // principal is who makes a request: an API key, or a device.
@@ -16,6 +17,9 @@ type principal struct {
 	scopes []string
 	perms  permSet
 	device bool
+	// expires is when the key stops working; zero for never. A key it
+	// creates never outlives it.
+	expires time.Time
 }
 
 // sees reports whether the principal may see an object of tenant: a key of
@@ -44,13 +48,13 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if !visibleASCII(string(sec), maxSecretLen) {
 		return nil, errUnauthenticated
 	}
-	id, hash := secretKeyID(sec), []byte(nil)
+	id, hash := s.keys.secretKeyID(sec), []byte(nil)
 	switch {
 	case s.adminHash != nil && s.keys.matchSecret(sec, s.adminHash):
 		id, hash = bootstrapKeyID, s.adminHash
 	case id == "" || (id == bootstrapKeyID && s.adminHash != nil):
-		// Not of our shape, or a bootstrap secret the configured admin key
-		// has replaced.
+		// Not of our shape or not made by us, or a bootstrap secret the
+		// configured admin key has replaced.
 		return nil, errUnauthenticated
 	}
 	k, err := s.store.GetAPIKey(r.Context(), id)
@@ -69,7 +73,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)) {
 		return nil, errUnauthenticated
 	}
-	return &principal{keyID: k.ID, tenant: k.TenantID, role: k.Role, scopes: k.Scopes, perms: keyPerms(k.TenantID, k.Role, k.Scopes)}, nil
+	return &principal{keyID: k.ID, tenant: k.TenantID, role: k.Role, scopes: k.Scopes, perms: keyPerms(k.TenantID, k.Role, k.Scopes), expires: k.ExpiresAt}, nil
 }
 
 // ensureBootstrapKey makes sure the bootstrap super_admin key exists. With
@@ -87,7 +91,7 @@ func (s *Server) ensureBootstrapKey(ctx context.Context) error {
 	var sec Secret
 	hash := s.adminHash
 	if hash == nil {
-		sec = newSecret(bootstrapKeyID)
+		sec = s.keys.newSecret(bootstrapKeyID)
 		hash = s.keys.hashSecret(sec)
 	}
 	now := s.now()

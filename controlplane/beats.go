@@ -3,6 +3,7 @@ package controlplane
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -27,10 +28,18 @@ type beatBuffer struct {
 	now      func() time.Time
 	interval time.Duration
 
+	// sem is held by the one flush running: a flush asked for while
+	// another writes waits for it, so that "flushed" means every beat
+	// answered so far is stored (the sweep relies on that), and the beats
+	// in flight stay visible to overlay until they are.
+	sem chan struct{}
+
 	mu       sync.Mutex
+	closed   bool // after close, beats are written as they come
 	pending  map[beatKey]Beat
 	inflight map[beatKey]Beat
 	recent   map[beatKey]time.Time // newest lease iat issued per binding
+	newest   map[beatKey]leaseMark // and that lease, to answer it again
 
 	kick chan struct{}
 	stop chan struct{}
@@ -40,7 +49,9 @@ type beatBuffer struct {
 func newBeatBuffer(st Store, interval time.Duration, log *slog.Logger, now func() time.Time) *beatBuffer {
 	b := &beatBuffer{store: st, log: log, now: now, interval: interval,
 		pending: map[beatKey]Beat{}, inflight: map[beatKey]Beat{}, recent: map[beatKey]time.Time{},
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		newest: map[beatKey]leaseMark{},
+		sem:    make(chan struct{}, 1),
+		kick:   make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go b.run()
 	return b
 }
@@ -62,10 +73,22 @@ func (b *beatBuffer) run() {
 	}
 }
 
-// add queues a beat and remembers its lease's iat.
+// add queues a beat and remembers its lease's iat. After close (a request
+// that was in flight when the Server closed) the beat is written at once.
 func (b *beatBuffer) add(beat Beat) {
 	k := beatKey{beat.LicenseID, beat.Fingerprint}
 	b.mu.Lock()
+	if b.closed {
+		b.noteLocked(k, beat.LeaseIssuedAt)
+		b.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := b.store.RecordBeats(ctx, []Beat{beat}); err != nil {
+			b.log.LogAttrs(ctx, slog.LevelWarn, "controlplane: writing heartbeat bookkeeping after close failed",
+				slog.String("error", err.Error()))
+		}
+		return
+	}
 	if old, ok := b.pending[k]; !ok || beat.At.After(old.At) {
 		b.pending[k] = beat
 	}
@@ -80,18 +103,36 @@ func (b *beatBuffer) add(beat Beat) {
 	}
 }
 
-// noteLease remembers the iat of a lease issued outside a beat (an
-// activation, whose bookkeeping is stored with the binding).
-func (b *beatBuffer) noteLease(licenseID, fingerprint string, iat time.Time) {
-	b.mu.Lock()
-	b.noteLocked(beatKey{licenseID, fingerprint}, iat)
-	b.mu.Unlock()
-}
-
 func (b *beatBuffer) noteLocked(k beatKey, iat time.Time) {
 	if iat.After(b.recent[k]) {
 		b.recent[k] = iat
 	}
+}
+
+// leaseMark is what a lease said: enough to sign the same lease again.
+type leaseMark struct {
+	id, fpr, status string
+	iat, exp        time.Time
+}
+
+// rememberLease notes the lease issued to the binding (licenseID, the
+// recorded fingerprint).
+func (b *beatBuffer) rememberLease(licenseID, fingerprint string, m leaseMark) {
+	k := beatKey{licenseID, fingerprint}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !m.iat.Before(b.newest[k].iat) {
+		b.newest[k] = m
+	}
+	b.noteLocked(k, m.iat)
+}
+
+// newestLease is the newest lease this process issued to the binding.
+func (b *beatBuffer) newestLease(licenseID, fingerprint string) (leaseMark, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, ok := b.newest[beatKey{licenseID, fingerprint}]
+	return m, ok
 }
 
 // lastLease is the iat of the newest lease this process issued to the
@@ -129,6 +170,12 @@ func applyBeat(m *Machine, beat Beat) {
 // flush writes the waiting beats in batches. Beats of a failed batch go
 // back to wait, unless a newer beat of the binding came meanwhile.
 func (b *beatBuffer) flush(ctx context.Context) error {
+	select {
+	case b.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+	}
+	defer func() { <-b.sem }()
 	b.mu.Lock()
 	if len(b.pending) == 0 {
 		b.pruneLocked()
@@ -181,10 +228,18 @@ func (b *beatBuffer) pruneLocked() {
 			delete(b.recent, k)
 		}
 	}
+	for k, m := range b.newest {
+		if m.iat.Before(cut) {
+			delete(b.newest, k)
+		}
+	}
 }
 
 // close stops the writer and writes what waits.
 func (b *beatBuffer) close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
 	close(b.stop)
 	<-b.done
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -50,8 +50,9 @@ type Config struct {
 	Logger *slog.Logger
 
 	// DeviceRateLimit limits device calls per licence and AdminRateLimit
-	// admin calls per API key. The zero value is the default; a negative
-	// PerSecond turns the limit off.
+	// admin calls per API key. The zero value is the default; a zero
+	// PerSecond with a Burst is the default rate with that burst; a
+	// negative PerSecond turns the limit off.
 	DeviceRateLimit RateLimit
 	AdminRateLimit  RateLimit
 

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"time"
 
@@ -72,7 +73,9 @@ func readDevice(w http.ResponseWriter, r *http.Request) (deviceRequest, error) {
 }
 
 // deviceStart reads and checks a device call: the body, and a token that
-// verifies against the published keys and names the path's licence.
+// verifies against the published keys and names the path's licence. Only
+// then is the call counted against the licence's rate limit. A call
+// without such a token costs a signature check and no store read.
 func (s *Server) deviceStart(w http.ResponseWriter, r *http.Request) (deviceRequest, *signingState, error) {
 	q, err := readDevice(w, r)
 	if err != nil {
@@ -88,6 +91,9 @@ func (s *Server) deviceStart(w http.ResponseWriter, r *http.Request) (deviceRequ
 	}
 	if lic.ID != r.PathValue("id") {
 		return q, nil, validationf("the token is for another licence")
+	}
+	if err := s.device.allow(lic.ID, s.now()); err != nil {
+		return q, nil, err
 	}
 	return q, st, nil
 }
@@ -128,14 +134,50 @@ func seatHeld(m Machine, now time.Time) bool {
 	return m.ReleasedAt.IsZero() || now.Before(m.LeaseExpiresAt)
 }
 
-// nextLeaseTimes gives a new lease to binding m: iat = max(now, previous
-// iat + 1 s), so successive leases to one machine are strictly ordered.
-func nextLeaseTimes(now, prev time.Time, grace time.Duration) (iat, exp time.Time) {
+// maxLeaseAhead bounds how far past the server's time a lease's iat may
+// be pushed to keep successive leases to one machine strictly ordered.
+// Otherwise a loop of heartbeats would push iat, and with it the lease's
+// exp, ever further into the future, stretching how long the machine may
+// run offline. A machine asking faster than that gets its newest lease
+// again (signed anew, the same claims), or 429 when that lease no longer
+// says what a new one would (its status changed).
+const maxLeaseAhead = 10 * time.Second
+
+// nextLeaseTimes gives a new lease to a binding whose newest lease had iat
+// prev: iat = max(now, prev + 1 s), so successive leases to one machine
+// are strictly ordered, but never more than maxLeaseAhead past now.
+func nextLeaseTimes(now, prev time.Time, grace time.Duration) (iat, exp time.Time, err error) {
 	iat = now.UTC().Truncate(time.Second)
 	if !prev.IsZero() && !iat.After(prev) {
-		iat = prev.Truncate(time.Second).Add(time.Second)
+		iat = prev.UTC().Truncate(time.Second).Add(time.Second)
 	}
-	return iat, iat.Add(grace)
+	if ahead := iat.Sub(now); ahead > maxLeaseAhead {
+		return time.Time{}, time.Time{}, tooMany(int(math.Ceil((ahead - maxLeaseAhead).Seconds())))
+	}
+	return iat, iat.Add(grace), nil
+}
+
+// bumped reports whether a lease's iat lies past the second of now: such a
+// lease was pushed ahead by earlier ones, so its bookkeeping is written
+// before it is answered. A lease whose bookkeeping a crash may lose thus
+// always has an iat no later than the second it was issued in.
+func bumped(iat, now time.Time) bool { return iat.After(now.UTC().Truncate(time.Second)) }
+
+// leasePrev is the iat a binding's next lease must follow: the newest one
+// stored or issued by this process. For a binding this process has not
+// leased yet, that includes the second the Server started in: a process
+// before it may have issued a lease in that second whose bookkeeping it
+// never wrote.
+func (s *Server) leasePrev(licenseID, fp string, stored time.Time) time.Time {
+	prev := stored
+	recent := s.beats.lastLease(licenseID, fp)
+	if recent.After(prev) {
+		prev = recent
+	}
+	if recent.IsZero() && s.started.After(prev) {
+		prev = s.started
+	}
+	return prev
 }
 
 // leaseAnswer is the success answer of activate and heartbeat.
@@ -146,12 +188,12 @@ type leaseAnswer struct {
 	ServerTime     string `json:"server_time"`
 }
 
-func (s *Server) writeLease(w http.ResponseWriter, st *signingState, id, fp, status string, iat, exp time.Time, interval time.Duration) error {
-	lease, err := st.signer.Lease(mint.Lease{LicenseID: id, Fingerprint: fp, Status: status, IssuedAt: iat, ExpiresAt: exp})
+func (s *Server) writeLease(w http.ResponseWriter, st *signingState, licenseID string, m leaseMark, interval time.Duration) error {
+	lease, err := st.signer.Lease(mint.Lease{ID: m.id, LicenseID: licenseID, Fingerprint: m.fpr, Status: m.status, IssuedAt: m.iat, ExpiresAt: m.exp})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, leaseAnswer{Status: status, Lease: lease,
+	writeJSON(w, http.StatusOK, leaseAnswer{Status: m.status, Lease: lease,
 		NextHeartbeatS: int64(interval / time.Second), ServerTime: s.now().UTC().Format(time.RFC3339)})
 	return nil
 }
@@ -236,11 +278,14 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, p *principal) 
 			events = append(events, s.deviceEvent(r, "license.activate", l, q.fingerprint, ""))
 		}
 		m := &l.Machines[idx]
-		prev := m.LeaseIssuedAt
-		if t := s.beats.lastLease(l.ID, m.Fingerprint); t.After(prev) {
-			prev = t
+		var prev time.Time // a new binding has had no lease
+		if idx == live || idx == released {
+			prev = s.leasePrev(l.ID, m.Fingerprint, m.LeaseIssuedAt)
 		}
-		iat, exp = nextLeaseTimes(now, prev, set.graceFor(l))
+		var err error
+		if iat, exp, err = nextLeaseTimes(now, prev, set.graceFor(l)); err != nil {
+			return nil, err
+		}
 		interval := set.intervalFor(l)
 		m.LastHeartbeatAt, m.DueAt = now, now.Add(interval+margin(interval))
 		m.LeaseIssuedAt, m.LeaseExpiresAt, m.Dead = iat, exp, false
@@ -251,8 +296,9 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, p *principal) 
 	if err != nil {
 		return err
 	}
-	s.beats.noteLease(id, fp, iat)
-	return s.writeLease(w, st, id, q.fingerprint, license.LeaseActive, iat, exp, set.intervalFor(&l))
+	mark := leaseMark{id: mint.NewID(mint.LeaseIDPrefix), fpr: q.fingerprint, status: license.LeaseActive, iat: iat, exp: exp}
+	s.beats.rememberLease(id, fp, mark)
+	return s.writeLease(w, st, id, mark, set.intervalFor(&l))
 }
 
 func (s *Server) deviceEvent(r *http.Request, action string, l *License, fp, note string) Event {
@@ -295,17 +341,45 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal)
 		return validationf("License expired")
 	}
 	m := l.Machines[live]
-	prev := m.LeaseIssuedAt
-	if t := s.beats.lastLease(id, m.Fingerprint); t.After(prev) {
-		prev = t
-	}
-	iat, exp := nextLeaseTimes(now, prev, set.graceFor(&l))
 	interval := set.intervalFor(&l)
+	status := leaseStatus(l.Status)
+	prev := s.leasePrev(id, m.Fingerprint, m.LeaseIssuedAt)
+	iat, exp, err := nextLeaseTimes(now, prev, set.graceFor(&l))
+	if err != nil {
+		// Asked again faster than iat may advance: the newest lease,
+		// signed again, if it still says what a new one would.
+		if nl, ok := s.beats.newestLease(id, m.Fingerprint); ok && nl.iat.Equal(prev) && nl.status == status && nl.fpr == q.fingerprint {
+			return s.writeLease(w, st, id, nl, interval)
+		}
+		return err
+	}
 	// A replaced key still beats for a bound machine: the binding, not the
 	// key, is what the heartbeat proves.
-	s.beats.add(Beat{LicenseID: id, Fingerprint: m.Fingerprint, At: now.UTC(), DueAt: now.Add(interval + margin(interval)).UTC(),
-		LeaseIssuedAt: iat, LeaseExpiresAt: exp, KeySlot: currentSlot(&l, q.token), KeyDigest: tokenDigest(q.token)})
-	return s.writeLease(w, st, id, q.fingerprint, leaseStatus(l.Status), iat, exp, interval)
+	beat := Beat{LicenseID: id, Fingerprint: m.Fingerprint, At: now.UTC(), DueAt: now.Add(interval + margin(interval)).UTC(),
+		LeaseIssuedAt: iat, LeaseExpiresAt: exp, KeySlot: currentSlot(&l, q.token), KeyDigest: tokenDigest(q.token)}
+	if bumped(iat, now) {
+		if err := s.writeBeat(r, beat); err != nil {
+			return err
+		}
+	}
+	s.beats.add(beat)
+	mark := leaseMark{id: mint.NewID(mint.LeaseIDPrefix), fpr: q.fingerprint, status: status, iat: iat, exp: exp}
+	s.beats.rememberLease(id, m.Fingerprint, mark)
+	return s.writeLease(w, st, id, mark, interval)
+}
+
+// writeBeat stores one beat's bookkeeping before it is answered.
+func (s *Server) writeBeat(r *http.Request, beat Beat) error {
+	_, err := s.updateLicense(r, beat.LicenseID, func(l *License, now time.Time) ([]Event, error) {
+		for i := range l.Machines {
+			if m := &l.Machines[i]; m.Fingerprint == beat.Fingerprint && m.ReleasedAt.IsZero() {
+				applyBeat(m, beat)
+				return nil, nil
+			}
+		}
+		return nil, conflictf("License is not bound to this machine")
+	})
+	return err
 }
 
 // deactivate releases the machine's binding. Its seat stays held until the
@@ -316,6 +390,10 @@ func (s *Server) deactivate(w http.ResponseWriter, r *http.Request, p *principal
 		return err
 	}
 	id := r.PathValue("id")
+	set, err := s.loadSettings(r.Context(), false)
+	if err != nil {
+		return err
+	}
 	unlock := s.lockLicense(id)
 	defer unlock()
 	var until time.Time
@@ -329,6 +407,13 @@ func (s *Server) deactivate(w http.ResponseWriter, r *http.Request, p *principal
 		}
 		m := &l.Machines[live]
 		m.ReleasedAt = now
+		// The newest lease this machine holds may be one whose bookkeeping
+		// this process never saw (buffered in another process, or lost in
+		// a crash); any such lease was issued no later than this second,
+		// so it runs out by now + grace at the latest.
+		if bound := now.UTC().Truncate(time.Second).Add(set.graceFor(l)); bound.After(m.LeaseExpiresAt) {
+			m.LeaseExpiresAt = bound
+		}
 		until = m.LeaseExpiresAt
 		return []Event{s.deviceEvent(r, "license.deactivate", l, q.fingerprint, "")}, nil
 	})

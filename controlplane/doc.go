@@ -22,14 +22,16 @@
 // (validate), or one permission. A request no row matches does not exist.
 // An API key's permissions are those its role grants that its scopes grant
 // too; the defaults grant nothing. A key never creates or revokes a key with
-// a permission, a role or a tenant it lacks. A tenant's key sees only its
+// a permission, a role or a tenant it lacks, nor creates one that outlives
+// it (left out, a new key's expiry is its creator's). A tenant's key sees only its
 // tenant: another tenant's licences and keys are not found (404), never
 // forbidden. Signing keys and settings belong to no tenant, so only a key of
 // no tenant manages them.
 //
-// API-key secrets have the shape lk_<key id>_<random>: the id finds the
-// record, and the secret is compared, as an HMAC-SHA256 keyed by a subkey of
-// the server's secret key, in constant time. Private signing keys are kept
+// API-key secrets have the shape lk_<key id>_<random><check>: the check, a
+// MAC under a subkey of the server's secret key, refuses a forged secret
+// before the store is asked; the id finds the record, and the secret is
+// compared, as an HMAC-SHA256 keyed by another subkey, in constant time. Private signing keys are kept
 // sealed with AES-256-GCM under another subkey. A [Secret] prints as
 // [redacted] everywhere but in the answer that creates a key.
 //
@@ -40,10 +42,16 @@
 // per licence. Each activation and heartbeat answers a lease signed by the
 // active signing key, whose status says active, suspended or revoked.
 // Successive leases to one machine have strictly increasing iat (now, or the
-// previous iat plus one second). A machine that deactivates itself releases
+// previous iat plus one second, but never more than ten seconds ahead of
+// now: a machine asking faster gets its newest lease again, or 429 when
+// that lease no longer tells its status). A lease pushed ahead like
+// that has its bookkeeping written before it is answered, and a Server
+// starts its leases after the second it started in, so a restart after a
+// crash never repeats an iat. A machine that deactivates itself releases
 // its binding, but its seat stays held until the newest lease it was given
-// runs out, since that lease lets it run offline until then; an admin's
-// rebind frees the seat at once.
+// runs out, since that lease lets it run offline until then, and at least
+// grace past the deactivation, which covers a lease whose bookkeeping this
+// process never saw; an admin's rebind frees the seat at once.
 //
 // Heartbeat bookkeeping (last beat, newest lease) is written behind, in
 // batches, at least every second and on Close; every state change is written

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -179,6 +180,9 @@ func decodeStrict(data []byte, v any) error {
 	if err := rd.End(); err != nil {
 		return validationf("invalid JSON: %s", strings.TrimPrefix(err.Error(), "strictjson: "))
 	}
+	if err := exactMembers(data, v); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -204,4 +208,37 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// exactMembers refuses a top-level member whose name is not exactly one of
+// v's JSON names. encoding/json matches names without regard to case, so
+// without this {"tenant_id":"a","TENANT_ID":"b"} would be read as tenant b
+// past the duplicate check, and "Tenant_ID" would pass as known.
+func exactMembers(data []byte, v any) error {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	names := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names[name] = true
+	}
+	rd := strictjson.NewReader(data)
+	return rd.Object(func(name string) error {
+		if !names[name] {
+			return validationf("unknown member %q", clip(name, 40))
+		}
+		return rd.Skip()
+	})
 }

@@ -87,8 +87,18 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request, p *principal)
 	if !p.mayGovern(tenant, q.Role, scopes) {
 		return errForbidden
 	}
+	// A key never makes a key that outlives it: left out, the expiry is
+	// the creator's own; asked for later, it is refused.
+	if !p.expires.IsZero() {
+		switch {
+		case expires.IsZero():
+			expires = p.expires
+		case expires.After(p.expires):
+			return newError(http.StatusForbidden, CodeForbidden, "Insufficient scope: a key cannot create a key that outlives it")
+		}
+	}
 	id := randomID("key_", 10)
-	sec := newSecret(id)
+	sec := s.keys.newSecret(id)
 	k := APIKey{ID: id, TenantID: tenant, Name: q.Name, Role: q.Role, Scopes: scopes,
 		Hash: s.keys.hashSecret(sec), Hint: secretHint(sec), CreatedAt: now, CreatedBy: p.keyID, ExpiresAt: expires}
 	ev := s.event(r, p, "key.create", id, tenant, map[string]string{"name": q.Name, "role": q.Role, "scopes": joinScopes(scopes)})

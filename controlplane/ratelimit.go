@@ -13,6 +13,9 @@ import (
 // are full again (idle callers) are dropped.
 const maxLimiters = 100_000
 
+// maxRetryAfter caps the seconds a 429 asks a client to wait.
+const maxRetryAfter = 3600
+
 // limiters is one token bucket per key (a licence id or an API key id).
 type limiters struct {
 	limit rate.Limit
@@ -29,6 +32,11 @@ func newLimiters(cfg, def RateLimit) *limiters {
 	}
 	if cfg.PerSecond < 0 {
 		return &limiters{off: true}
+	}
+	if cfg.PerSecond == 0 {
+		// A burst without a rate: the default rate. A rate of zero would
+		// make the burst a budget spent for good.
+		cfg.PerSecond = def.PerSecond
 	}
 	if cfg.Burst < 1 {
 		cfg.Burst = 1
@@ -72,9 +80,8 @@ func (l *limiters) prune(now time.Time) {
 }
 
 func tooMany(seconds int) *apiError {
-	if seconds < 1 {
-		seconds = 1
-	}
+	// Retry-After stays within what a client can sensibly wait.
+	seconds = min(max(seconds, 1), maxRetryAfter)
 	e := newError(http.StatusTooManyRequests, CodeRateLimited, "Too many requests; retry later")
 	e.retryAfter = seconds
 	return e

@@ -117,9 +117,9 @@ func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, rt *route) e
 		if !validID(id) {
 			return notFound("License")
 		}
-		if err := s.device.allow(id, s.now()); err != nil {
-			return err
-		}
+		// The licence's rate limit is spent in deviceStart, once the token
+		// verified for it: a caller without that licence's key cannot
+		// spend the limit of the machines that hold it.
 		p = &principal{device: true}
 	case accessAnyKey, accessPerm:
 		var err error

@@ -42,8 +42,9 @@ const secretKeySize = 32
 // keys are the subkeys derived from the server's secret key with HKDF
 // (SHA-256), one per purpose, so that no key serves two algorithms.
 type keys struct {
-	seal cipher.AEAD // AES-256-GCM for private signing keys at rest
-	mac  []byte      // HMAC-SHA256 key for the hash of API-key secrets
+	seal  cipher.AEAD // AES-256-GCM for private signing keys at rest
+	mac   []byte      // HMAC-SHA256 key for the hash of API-key secrets
+	check []byte      // HMAC-SHA256 key for the check a secret carries
 }
 
 func deriveKeys(secret []byte) (*keys, error) {
@@ -58,6 +59,10 @@ func deriveKeys(secret []byte) (*keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSecretKey, err)
 	}
+	checkKey, err := hkdf.Key(sha256.New, secret, nil, "licensekit controlplane v1: api-key secret check", 32)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSecretKey, err)
+	}
 	block, err := aes.NewCipher(sealKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSecretKey, err)
@@ -66,7 +71,7 @@ func deriveKeys(secret []byte) (*keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSecretKey, err)
 	}
-	return &keys{seal: aead, mac: macKey}, nil
+	return &keys{seal: aead, mac: macKey, check: checkKey}, nil
 }
 
 // sealPrivate encrypts a private JWK; kid is bound as additional data so
@@ -103,11 +108,16 @@ func (k *keys) matchSecret(s Secret, hash []byte) bool {
 	return subtle.ConstantTimeCompare(k.hashSecret(s), hash) == 1
 }
 
-// API-key secrets look like lk_<key id>_<random>: the key id names the
-// stored record, so lookup needs no index on the hash.
+// API-key secrets look like lk_<key id>_<random><check>: the key id names
+// the stored record, so lookup needs no index on the hash, and the check,
+// a keyed MAC of what precedes it, tells a secret this server made from a
+// forged one before the store is asked. A flood of made-up secrets thus
+// costs an HMAC each, not a store read.
 const (
 	secretPrefix = "lk_"
 	maxSecretLen = 256
+	randomLen    = 32 // 20 random bytes in base32
+	checkLen     = 16 // 10 bytes of HMAC in base32
 )
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -121,25 +131,37 @@ func randomID(prefix string, n int) string {
 	return prefix + idEncoding.EncodeToString(b)
 }
 
+// secretCheck is the check that ends a secret whose other characters are body.
+func (k *keys) secretCheck(body string) string {
+	m := hmac.New(sha256.New, k.check)
+	m.Write([]byte(body))
+	return idEncoding.EncodeToString(m.Sum(nil)[:10])
+}
+
 // newSecret returns a fresh secret for the key id.
-func newSecret(keyID string) Secret {
-	return Secret(secretPrefix + keyID + "_" + randomID("", 20))
+func (k *keys) newSecret(keyID string) Secret {
+	body := secretPrefix + keyID + "_" + randomID("", 20)
+	return Secret(body + k.secretCheck(body))
 }
 
 // secretKeyID returns the key id a secret names, or "" when it does not
-// have the lk_<id>_<random> shape.
-func secretKeyID(s Secret) string {
+// have the lk_<id>_<random><check> shape or its check is not ours.
+func (k *keys) secretKeyID(s Secret) string {
 	str := string(s)
 	if len(str) > maxSecretLen || !strings.HasPrefix(str, secretPrefix) {
 		return ""
 	}
 	rest := str[len(secretPrefix):]
 	i := strings.LastIndexByte(rest, '_')
-	if i <= 0 || i == len(rest)-1 {
+	if i <= 0 || len(rest)-i-1 != randomLen+checkLen {
 		return ""
 	}
 	id := rest[:i]
 	if !validKeyID(id) {
+		return ""
+	}
+	body, check := str[:len(str)-checkLen], str[len(str)-checkLen:]
+	if subtle.ConstantTimeCompare([]byte(k.secretCheck(body)), []byte(check)) != 1 {
 		return ""
 	}
 	return id

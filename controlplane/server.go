@@ -43,6 +43,8 @@ type Server struct {
 
 	adminHash []byte // keyed hash of Config.AdminKey; nil when not set
 
+	started time.Time // the second New ran in; see leasePrev
+
 	bootMu     sync.Mutex
 	bootSecret Secret
 
@@ -99,6 +101,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.started = s.now().UTC().Truncate(time.Second)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
