@@ -44,8 +44,8 @@ type App struct {
 	closeErr  error
 }
 
-// New opens the database and the secret key file (creating them on first
-// start), builds the control plane and binds the listeners. Nothing is
+// New binds the listeners, opens the secret key file and the database
+// (creating them on first start) and builds the control plane. Nothing is
 // served until [App.Run].
 func New(ctx context.Context, o Options) (*App, error) {
 	if err := o.check(); err != nil {
@@ -63,18 +63,34 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 		a.tls = true
 	}
-	secret, err := loadSecretKey(o.DB, o.SecretKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	if a.store, err = sqlite.Open(ctx, o.DB); err != nil {
-		return nil, fmt.Errorf("serverapp: opening the database: %w", err)
-	}
 	var m *metrics
 	var observer controlplane.Observer
 	if o.MetricsAddr != "" {
 		m = newMetrics()
 		observer = m
+	}
+	// Listeners first: a port in use then leaves no file made.
+	if err := a.listen(cert, m); err != nil {
+		return nil, err
+	}
+	err := a.open(ctx, observer)
+	if err != nil {
+		a.closeListeners()
+		return nil, err
+	}
+	a.srv.Handler = a.cp
+	return a, nil
+}
+
+// open loads the secret key, opens the store and builds the control plane.
+func (a *App) open(ctx context.Context, observer controlplane.Observer) error {
+	o := a.opts
+	secret, err := loadSecretKey(o.DB, o.SecretKeyFile)
+	if err != nil {
+		return err
+	}
+	if a.store, err = sqlite.Open(ctx, o.DB); err != nil {
+		return fmt.Errorf("serverapp: opening the database: %w", err)
 	}
 	a.cp, err = controlplane.New(ctx, controlplane.Config{
 		Store: a.store, Issuer: o.Issuer, SecretKey: secret, AdminKey: o.AdminKey,
@@ -86,20 +102,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 		a.store.Close()
 		switch {
 		case errors.Is(err, controlplane.ErrConfig):
-			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+			return fmt.Errorf("%w: %v", ErrUsage, err)
 		case errors.Is(err, controlplane.ErrSecretKey):
-			return nil, fmt.Errorf("serverapp: the secret key file %s does not open the signing keys in %s "+
+			return fmt.Errorf("serverapp: the secret key file %s does not open the signing keys in %s "+
 				"(restore the key file that was backed up with this database): %w", o.SecretKeyFile, o.DB, err)
 		}
-		return nil, fmt.Errorf("serverapp: starting the control plane: %w", err)
+		return fmt.Errorf("serverapp: starting the control plane: %w", err)
 	}
 	a.boot = a.cp.BootstrapSecret()
-	if err := a.listen(cert, m); err != nil {
-		a.cp.Close()
-		a.store.Close()
-		return nil, err
-	}
-	return a, nil
+	return nil
 }
 
 // loadSecretKey reads the secret key file, or creates it on first start.
@@ -122,7 +133,6 @@ func loadSecretKey(db, path string) ([]byte, error) {
 func (a *App) listen(cert tls.Certificate, m *metrics) error {
 	errLog := slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)
 	a.srv = &http.Server{
-		Handler:           a.cp,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -149,10 +159,19 @@ func (a *App) listen(cert tls.Certificate, m *metrics) error {
 		ErrorLog:          errLog,
 	}
 	if a.mln, err = net.Listen("tcp", a.opts.MetricsAddr); err != nil {
-		a.ln.Close()
+		a.closeListeners()
 		return fmt.Errorf("serverapp: --metrics-addr: %w", err)
 	}
 	return nil
+}
+
+func (a *App) closeListeners() {
+	if a.ln != nil {
+		a.ln.Close()
+	}
+	if a.mln != nil {
+		a.mln.Close()
+	}
 }
 
 // BootstrapSecret is the secret of the bootstrap admin key when this start

@@ -167,6 +167,17 @@ func (o *Options) check() error {
 	if o.Grace < 0 || o.HeartbeatInterval < 0 || o.ShutdownTimeout < 0 {
 		return usage("durations must not be negative")
 	}
+	// The control plane's bounds, checked here too so that a bad flag
+	// touches no file.
+	if o.Grace != 0 && (o.Grace < time.Hour || o.Grace > 3650*24*time.Hour) {
+		return usage("--grace %s: want 1h to 3650d", o.Grace)
+	}
+	if o.HeartbeatInterval != 0 && (o.HeartbeatInterval < time.Minute || o.HeartbeatInterval > 30*24*time.Hour) {
+		return usage("--heartbeat-interval %s: want 1m to 30d", o.HeartbeatInterval)
+	}
+	if !visibleASCII(o.Issuer, 1, 256) {
+		return usage("--issuer %q: want 1 to 256 visible ASCII characters", o.Issuer)
+	}
 	if o.AdminKey != "" && !visibleASCII(string(o.AdminKey), 16, 256) {
 		return usage("%s must be 16 to 256 visible ASCII characters", EnvAdminKey)
 	}

@@ -96,9 +96,6 @@ func (a *App) shutdown() error {
 // Close releases what New opened, for an App that is not run. After Run
 // it does nothing.
 func (a *App) Close() error {
-	a.ln.Close()
-	if a.mln != nil {
-		a.mln.Close()
-	}
+	a.closeListeners()
 	return a.shutdown()
 }
