@@ -95,7 +95,7 @@ func (a *App) open(ctx context.Context, observer controlplane.Observer) error {
 	a.cp, err = controlplane.New(ctx, controlplane.Config{
 		Store: a.store, Issuer: o.Issuer, SecretKey: secret, AdminKey: o.AdminKey,
 		Grace: o.Grace, HeartbeatInterval: o.HeartbeatInterval,
-		Logger: a.log, Observer: observer, FlushInterval: o.FlushInterval,
+		Logger: a.log, Observer: observer, FlushInterval: o.FlushInterval, LicenseCacheTTL: o.LicenseCache,
 		DeviceRateLimit: o.DeviceRateLimit, AdminRateLimit: o.AdminRateLimit,
 	})
 	if err != nil {

@@ -36,6 +36,17 @@ func (d *durationValue) Set(s string) error {
 	return nil
 }
 
+// zeroOrDuration is a durationValue that also takes 0 (off).
+type zeroOrDuration struct{ durationValue }
+
+func (d *zeroOrDuration) Set(s string) error {
+	if s == "0" || s == "off" {
+		d.durationValue = 0
+		return nil
+	}
+	return d.durationValue.Set(s)
+}
+
 // parseDuration reads "14d" or a Go duration; it refuses a value that is
 // not positive.
 func parseDuration(s string) (time.Duration, error) {

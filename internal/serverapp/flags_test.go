@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/licensekit/licensekit/internal/serverapp"
 )
@@ -39,6 +40,7 @@ func TestBadUsage(t *testing.T) {
 		{"grace too many days", []string{"--grace", "99999999d"}, "", "too many days"},
 		{"interval zero", []string{"--heartbeat-interval", "0"}, "", "must be positive"},
 		{"interval too long", []string{"--heartbeat-interval", "31d"}, "", "--heartbeat-interval 744h0m0s: want 1m to 30d"},
+		{"license cache", []string{"--license-cache", "-5s"}, "", "must be positive"},
 		{"shutdown timeout", []string{"--shutdown-timeout", "soon"}, "", `invalid value "soon"`},
 		{"postgres", []string{"--db", "postgres://u@localhost/lk"}, "", "PostgreSQL is not supported by this build yet"},
 		{"postgresql", []string{"--db", "postgresql://u@localhost/lk"}, "", "PostgreSQL is not supported by this build yet"},
@@ -117,4 +119,31 @@ func TestAddrInUse(t *testing.T) {
 	}
 	o := options(dir)
 	start(t, o)
+}
+
+func TestParse(t *testing.T) {
+	none := func(string) string { return "" }
+	o, err := serverapp.Parse(nil, none, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Addr != ":8000" || o.DB != "licensekit.db" || o.SecretKeyFile != "licensekit.db.secret" || o.Grace != 0 ||
+		o.HeartbeatInterval != 0 || o.LicenseCache != time.Hour || o.LogFormat != "text" || o.MetricsAddr != "" {
+		t.Fatalf("defaults: %+v", o)
+	}
+	dir := t.TempDir()
+	o, err = serverapp.Parse([]string{"--db", filepath.Join(dir, "x.db"), "--grace", "14d", "--heartbeat-interval", "90m",
+		"--license-cache", "0", "--log-format", "json"}, func(k string) string {
+		if k == serverapp.EnvAdminKey {
+			return adminSecret
+		}
+		return ""
+	}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Grace != 336*time.Hour || o.HeartbeatInterval != 90*time.Minute || o.LicenseCache != 0 ||
+		o.SecretKeyFile != filepath.Join(dir, "x.db.secret") || string(o.AdminKey) != adminSecret {
+		t.Fatalf("parsed: %+v", o)
+	}
 }

@@ -25,6 +25,7 @@ const (
 	DefaultDB              = "licensekit.db"
 	DefaultIssuer          = "licensekit"
 	DefaultShutdownTimeout = 15 * time.Second
+	DefaultLicenseCache    = time.Hour
 	// SecretKeySuffix is added to the database's path to name the secret
 	// key file when --secret-key-file is not given.
 	SecretKeySuffix = ".secret"
@@ -53,6 +54,14 @@ type Options struct {
 	// ShutdownTimeout (--shutdown-timeout) bounds the wait for requests in
 	// flight at shutdown; zero means DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+
+	// LicenseCache (--license-cache) is how long heartbeats may reuse a
+	// licence read from the database; this server drops the copy at every
+	// change it makes, so one process may keep it long. Zero is off: set
+	// it to zero or a few seconds if several processes share the database.
+	// Options built by hand get what they set; Parse defaults it to
+	// DefaultLicenseCache.
+	LicenseCache time.Duration
 
 	// AdminKey is LICENSEKIT_ADMIN_KEY: the bootstrap key's secret.
 	AdminKey controlplane.Secret
@@ -100,6 +109,9 @@ func Parse(args []string, getenv func(string) string, out io.Writer) (Options, e
 	fs.StringVar(&o.LogFormat, "log-format", "text", "`format` of the logs on stderr: text or json")
 	shutdown := durationValue(DefaultShutdownTimeout)
 	fs.Var(&shutdown, "shutdown-timeout", "the `duration` shutdown waits for requests in flight")
+	cache := zeroOrDuration{durationValue(DefaultLicenseCache)}
+	fs.Var(&cache, "license-cache", "the `duration` heartbeats may reuse a licence read from the database (0: off; "+
+		"keep it 0 or seconds if several server processes share one database)")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			usage()
@@ -119,6 +131,7 @@ func Parse(args []string, getenv func(string) string, out io.Writer) (Options, e
 		o.HeartbeatInterval = time.Duration(interval)
 	}
 	o.ShutdownTimeout = time.Duration(shutdown)
+	o.LicenseCache = time.Duration(cache.durationValue)
 	o.AdminKey = controlplane.Secret(getenv(EnvAdminKey))
 	if err := o.check(); err != nil {
 		return o, err
@@ -164,7 +177,7 @@ func (o *Options) check() error {
 	default:
 		return usage("--log-format %q: want text or json", o.LogFormat)
 	}
-	if o.Grace < 0 || o.HeartbeatInterval < 0 || o.ShutdownTimeout < 0 {
+	if o.Grace < 0 || o.HeartbeatInterval < 0 || o.ShutdownTimeout < 0 || o.LicenseCache < 0 {
 		return usage("durations must not be negative")
 	}
 	// The control plane's bounds, checked here too so that a bad flag
