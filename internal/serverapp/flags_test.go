@@ -128,7 +128,7 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.Addr != ":8000" || o.DB != "licensekit.db" || o.SecretKeyFile != "licensekit.db.secret" || o.Grace != 0 ||
-		o.HeartbeatInterval != 0 || o.LicenseCache != time.Hour || o.LogFormat != "text" || o.MetricsAddr != "" {
+		o.HeartbeatInterval != 0 || o.LicenseCache != 2*time.Hour || o.LogFormat != "text" || o.MetricsAddr != "" {
 		t.Fatalf("defaults: %+v", o)
 	}
 	dir := t.TempDir()

@@ -25,7 +25,7 @@ const (
 	DefaultDB              = "licensekit.db"
 	DefaultIssuer          = "licensekit"
 	DefaultShutdownTimeout = 15 * time.Second
-	DefaultLicenseCache    = time.Hour
+	DefaultLicenseCache    = 2 * time.Hour // longer than the default heartbeat interval, so the next beat finds its licence
 	// SecretKeySuffix is added to the database's path to name the secret
 	// key file when --secret-key-file is not given.
 	SecretKeySuffix = ".secret"
