@@ -60,6 +60,17 @@ type Config struct {
 	// e.g. to export metrics.
 	Observer Observer
 
+	// LicenseCacheTTL, when positive, lets heartbeats reuse a licence read
+	// from the store for up to this long instead of reading it on every
+	// beat. Every change this Server makes to a licence, and every sweep,
+	// drops the cached copy before it is answered, so one server process
+	// may set it long (an hour: a machine beats about once an interval).
+	// With several processes on one database a change made by another
+	// process reaches this one's heartbeats only when the copy expires:
+	// keep it to seconds there, or zero. Zero, the default, reads the
+	// store on every beat.
+	LicenseCacheTTL time.Duration
+
 	// FlushInterval is how long heartbeat bookkeeping may wait before it
 	// is written to the store; zero means DefaultFlushInterval (one second).
 	// State changes are never written behind.

@@ -324,7 +324,7 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal)
 	}
 	unlock := s.lockLicense(id)
 	defer unlock()
-	l, err := s.store.GetLicense(r.Context(), id)
+	l, err := s.licenseForBeat(r.Context(), id)
 	if err != nil {
 		return storeError(err, "License")
 	}

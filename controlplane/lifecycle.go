@@ -28,6 +28,7 @@ func (s *Server) updateLicense(r *http.Request, id string, fn func(l *License, n
 		})
 		return err
 	})
+	s.cache.forget(id)
 	if err != nil {
 		return License{}, storeError(err, "License")
 	}

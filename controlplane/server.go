@@ -36,6 +36,7 @@ type Server struct {
 	settings  atomic.Pointer[settingsSnap]
 
 	beats  *beatBuffer
+	cache  *licenseCache  // nil when Config.LicenseCacheTTL is zero
 	locks  [64]sync.Mutex // per-licence device locks, striped
 	seed   maphash.Seed
 	device *limiters
@@ -66,7 +67,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if !visibleASCII(cfg.Issuer, 256) {
 		return nil, fmt.Errorf("%w: Issuer must be 1 to 256 visible ASCII characters", ErrConfig)
 	}
-	if cfg.Grace < 0 || cfg.HeartbeatInterval < 0 || cfg.FlushInterval < 0 {
+	if cfg.Grace < 0 || cfg.HeartbeatInterval < 0 || cfg.FlushInterval < 0 || cfg.LicenseCacheTTL < 0 {
 		return nil, fmt.Errorf("%w: negative duration", ErrConfig)
 	}
 	if cfg.Grace != 0 && (cfg.Grace < minGrace || cfg.Grace > maxGrace) {
@@ -105,6 +106,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.cache = newLicenseCache(cfg.LicenseCacheTTL)
 	s.device = newLimiters(cfg.DeviceRateLimit, DefaultDeviceRateLimit)
 	s.admin = newLimiters(cfg.AdminRateLimit, DefaultAdminRateLimit)
 	if cfg.AdminKey != "" {

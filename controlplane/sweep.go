@@ -66,6 +66,7 @@ func (s *Server) sweep(w http.ResponseWriter, r *http.Request, p *principal) err
 		return storeError(err, "Machine")
 	}
 	res, err := s.store.Sweep(r.Context(), s.now(), p.actor(), requestID(r))
+	s.cache.forget("")
 	if err != nil {
 		return storeError(err, "Licence")
 	}

@@ -117,16 +117,48 @@ func (s *Store) CreateLicense(ctx context.Context, l controlplane.License, idem 
 	})
 }
 
-// getLicense reads a licence and its machines inside tx.
-func getLicense(ctx context.Context, tx *sql.Tx, id string) (controlplane.License, error) {
-	l, err := scanLicense(tx.QueryRowContext(ctx, `SELECT `+licenseCols+` FROM licenses WHERE id = ?`, id))
+// Queries of getLicense, prepared once per connection (see [readStmts]).
+const (
+	getLicenseSQL  = `SELECT ` + licenseCols + ` FROM licenses WHERE id = ?`
+	getMachinesSQL = `SELECT ` + machineCols + ` FROM machines WHERE license_id = ? ORDER BY pos`
+)
+
+// readStmts are getLicense's two queries prepared on one *sql.DB. Every
+// heartbeat reads a licence, and SQLite spends most of a small query's
+// time parsing it; database/sql keeps a statement prepared on each
+// connection it has run on, so a prepared query is parsed once per
+// connection rather than once per call.
+type readStmts struct{ license, machines *sql.Stmt }
+
+func prepareReads(ctx context.Context, db *sql.DB) (*readStmts, error) {
+	lic, err := db.PrepareContext(ctx, getLicenseSQL)
+	if err != nil {
+		return nil, err
+	}
+	mach, err := db.PrepareContext(ctx, getMachinesSQL)
+	if err != nil {
+		lic.Close()
+		return nil, err
+	}
+	return &readStmts{license: lic, machines: mach}, nil
+}
+
+func (r *readStmts) close() {
+	r.license.Close()
+	r.machines.Close()
+}
+
+// getLicense reads a licence and its machines inside tx, a transaction of
+// the *sql.DB that st was prepared on.
+func getLicense(ctx context.Context, tx *sql.Tx, st *readStmts, id string) (controlplane.License, error) {
+	l, err := scanLicense(tx.StmtContext(ctx, st.license).QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, fmt.Errorf("sqlite: licence %.40q: %w", id, controlplane.ErrNotFound)
 	}
 	if err != nil {
 		return l, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+machineCols+` FROM machines WHERE license_id = ? ORDER BY pos`, id)
+	rows, err := tx.StmtContext(ctx, st.machines).QueryContext(ctx, id)
 	if err != nil {
 		return l, err
 	}
@@ -139,7 +171,7 @@ func (s *Store) GetLicense(ctx context.Context, id string) (controlplane.License
 	var l controlplane.License
 	err := s.read(ctx, "get licence", func(tx *sql.Tx) error {
 		var err error
-		l, err = getLicense(ctx, tx, id)
+		l, err = getLicense(ctx, tx, s.rq, id)
 		return err
 	})
 	return l, err
@@ -240,7 +272,7 @@ func (s *Store) UpdateLicense(ctx context.Context, id string, fn func(l *control
 	var out controlplane.License
 	var fnErr error
 	err := s.write(ctx, "update licence", controlplane.ErrConflict, func(tx *sql.Tx) error {
-		l, err := getLicense(ctx, tx, id)
+		l, err := getLicense(ctx, tx, s.wq, id)
 		if err != nil {
 			return err
 		}
@@ -269,7 +301,7 @@ func (s *Store) UpdateLicense(ctx context.Context, id string, fn func(l *control
 		if err := insertEvents(ctx, tx, events); err != nil {
 			return err
 		}
-		out, err = getLicense(ctx, tx, id)
+		out, err = getLicense(ctx, tx, s.wq, id)
 		return err
 	})
 	if fnErr != nil {

@@ -17,7 +17,8 @@ import (
 // Store is the SQLite [controlplane.Store]. It is safe for concurrent use,
 // also by several processes on one file.
 type Store struct {
-	w, r   *sql.DB // one writing connection; a pool of reading ones
+	w, r   *sql.DB    // one writing connection; a pool of reading ones
+	wq, rq *readStmts // getLicense's queries, prepared on w and on r
 	closed atomic.Bool
 }
 
@@ -99,7 +100,18 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("%w: %q: %v", ErrOpen, path, err)
 	}
-	return &Store{w: w, r: r}, nil
+	st := &Store{w: w, r: r}
+	if st.wq, err = prepareReads(ctx, w); err == nil {
+		if st.rq, err = prepareReads(ctx, r); err != nil {
+			st.wq.close()
+		}
+	}
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("%w: %q: preparing queries: %v", ErrOpen, path, err)
+	}
+	return st, nil
 }
 
 // check reports whether the store can answer a call under ctx.
@@ -169,6 +181,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.wq.close()
+	s.rq.close()
 	errW, errR := s.w.Close(), s.r.Close()
 	if errW != nil || errR != nil {
 		return fmt.Errorf("sqlite: close: %v %v", errW, errR)
