@@ -15,14 +15,21 @@
 // [Policy.Check] is a pure function: given a [State] and a time value it
 // returns the [Window] (deadline, time remaining) or why there is none
 // ([ErrNoLease], [ErrGraceExpired], [ErrClockTampered], [ErrRevoked],
-// [ErrSuspended]). The deadline is the lease's exp, shortened (never
-// lengthened) by [Policy.MaxGrace]. Time zones play no part: only instants
-// are compared, never monotonic readings.
+// [ErrSuspended]). The deadline is the lease's exp, or its length counted
+// on the local clock from receipt if that is earlier, shortened (never
+// lengthened) by [Policy.MaxGrace]. A lease without a receipt time, or
+// received on a clock more than [Policy.MaxBehind] behind its iat, grants
+// nothing. Time zones play no part: only instants are compared, never
+// monotonic readings.
 //
 // A [Store] owns the file: [Store.Load] reads it paranoidly, [Store.Save]
 // and [Store.Update] write it atomically under an inter-process lock, and
-// [Store.Observe] moves the high-water mark forward, writing it at most
-// every few minutes, and records a clock set back as a sticky fact.
+// [Store.Observe] moves the high-water mark forward, writing it once it has
+// moved [Options.WriteEvery] (five minutes), and records a clock set back
+// as a sticky fact. A lease replaces the stored one only if issued in a
+// later second (by its signed iat) than it and than the [State.Floor]. A
+// file left by a process that did not [Store.Flush] charges the next start
+// for the time it may not have recorded ([State.Charged]).
 // Package grace verifies no signatures: the lease is verified by package
 // license, which owns the keys, and re-verified on every read through the
 // [Options.VerifyLease] function it is given.
@@ -60,7 +67,11 @@
 //   - cannot set the clock back more than the tolerance (default one hour)
 //     below the high-water mark without the sticky ClockTampered flag,
 //     nor step it back bit by bit while the product runs: the mark follows
-//     the monotonic clock, so the steps add up;
+//     the monotonic clock, so the steps add up; nor gain by killing the
+//     product before it writes the mark, since the next start is charged;
+//   - cannot bank grace on a clock set back before a heartbeat: a lease
+//     received more than twelve hours behind its iat grants nothing, and
+//     one whose receipt time was erased is no lease;
 //   - can restore an older copy of the file: it holds an older lease, so it
 //     gives no time beyond that lease's exp, but it erases facts learnt
 //     since — a Revoked flag, a ClockTampered flag, a later high-water mark.

@@ -54,8 +54,11 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	// After a successful heartbeat: keep the newest lease.
-	if err := store.Save(grace.State{Lease: lease, LastState: "active"}); err != nil {
+	// After a successful heartbeat: keep the newest lease, with the local
+	// time it arrived (the window runs on the local clock from there).
+	received := *lease
+	received.ReceivedAt = issued
+	if err := store.Save(grace.State{Lease: &received, LastState: "active"}); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -89,7 +92,8 @@ func Example() {
 func ExamplePolicy_Check() {
 	issued := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	st := grace.State{
-		Lease:     &grace.Lease{Status: grace.StatusActive, IssuedAt: issued, ExpiresAt: issued.Add(14 * 24 * time.Hour)},
+		Lease: &grace.Lease{Status: grace.StatusActive, IssuedAt: issued, ExpiresAt: issued.Add(14 * 24 * time.Hour),
+			ReceivedAt: issued}, // the local clock when it arrived
 		HighWater: issued.Add(72 * time.Hour), // the latest clock reading seen
 	}
 	for _, c := range []struct {

@@ -33,6 +33,10 @@ const (
 	// MaxFileSize is the largest state file [Store.Load] reads and
 	// [Store.Save] writes. A lease token is at most 16 KiB (SPEC §3).
 	MaxFileSize = 64 << 10
+
+	// maxCharged bounds State.Charged in a file (in seconds): a hundred
+	// years, far past any lease, and far from overflowing a Duration.
+	maxCharged = 100 * 366 * 24 * 3600
 )
 
 // filePayload is the JSON payload of a version 1 file.
@@ -48,6 +52,8 @@ type filePayload struct {
 	LeaseToken    string    `json:"lease"` // "" for none
 	LeaseReceived time.Time `json:"lease_received,omitzero"`
 	Floor         time.Time `json:"floor,omitzero"`
+	Charged       int64     `json:"charged_s,omitempty"` // State.Charged in whole seconds
+	Running       bool      `json:"running,omitempty"`   // written by a process not yet stopped cleanly
 }
 
 // sealer holds the keys that seal one product's and licence's file on one machine.
@@ -84,6 +90,8 @@ func (s *sealer) encode(st State) ([]byte, error) {
 		LastState:     st.LastState,
 		ActivationKey: st.ActivationKey,
 		Floor:         wall(st.Floor),
+		Charged:       chargedSeconds(st.Charged),
+		Running:       st.running,
 	}
 	if st.Lease != nil {
 		p.LeaseToken = st.Lease.Token
@@ -94,6 +102,17 @@ func (s *sealer) encode(st State) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidState, err)
 	}
 	return s.seal(payload)
+}
+
+// chargedSeconds rounds d up to whole seconds within [0, maxCharged].
+func chargedSeconds(d time.Duration) int64 {
+	switch {
+	case d <= 0:
+		return 0
+	case d >= maxCharged*time.Second:
+		return maxCharged
+	}
+	return int64((d + time.Second - 1) / time.Second)
 }
 
 // seal wraps payload in the header and seal of version 1.
@@ -161,6 +180,9 @@ func (s *sealer) parse(payload []byte) (State, error) {
 	if p.App != s.app || p.License != s.license {
 		return State{}, ErrWrongMachine
 	}
+	if p.Charged < 0 || p.Charged > maxCharged {
+		return State{}, fmt.Errorf("%w: payload: charged_s %d out of range", ErrCorrupt, p.Charged)
+	}
 	st := State{
 		HighWater:     wall(p.HighWater),
 		Revoked:       p.Revoked,
@@ -169,6 +191,8 @@ func (s *sealer) parse(payload []byte) (State, error) {
 		LastState:     p.LastState,
 		ActivationKey: p.ActivationKey,
 		Floor:         wall(p.Floor),
+		Charged:       time.Duration(p.Charged) * time.Second,
+		running:       p.Running,
 	}
 	if p.LeaseToken != "" {
 		st.Lease = &Lease{Token: p.LeaseToken, ReceivedAt: wall(p.LeaseReceived)}

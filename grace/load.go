@@ -31,6 +31,8 @@ func (s *Store) Load() (State, error) {
 // load reads and verifies the file. Callers hold mu and the file lock.
 func (s *Store) load() (State, error) {
 	s.knownFI, s.knownRaw, s.knownErr = nil, nil, nil
+	first := !s.started // this process's first look at the file
+	s.started = true
 	b, fi, err := readStateFile(s.fs, s.path)
 	if err != nil {
 		return State{}, err
@@ -39,7 +41,12 @@ func (s *Store) load() (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	s.persistedHW = st.HighWater
+	s.persistedHW, s.persistedCharged = st.HighWater, st.Charged
+	if first && st.running {
+		// The last process to write the file did not stop cleanly: it may
+		// have run past the mark it wrote. Assume the worst.
+		st.Charged = min(st.Charged+s.crashCharge(), maxCharged*time.Second)
+	}
 	prev, hadPrev := s.known, s.knownValid
 	if st.Lease != nil {
 		l, verr := s.verifyLease(st.Lease.Token)
@@ -53,6 +60,7 @@ func (s *Store) load() (State, error) {
 	}
 	s.known, s.knownErr, s.knownFI, s.knownRaw, s.knownValid = st, err, fi, b, true
 	s.revoked = s.revoked || st.Revoked
+	s.charged = max(s.charged, st.Charged)
 	if hadPrev && st.Lease != nil && (prev.Lease == nil || st.Lease.IssuedAt.After(prev.Lease.IssuedAt)) {
 		// Another process stored a newer lease: an answer from the control
 		// plane, which may have cleared the sticky flags or lowered the
@@ -60,6 +68,7 @@ func (s *Store) load() (State, error) {
 		// so it cannot clear what this process has seen.
 		s.tampered = s.tampered && st.ClockTampered
 		s.revoked = st.Revoked
+		s.charged = st.Charged
 		if st.HighWater.Before(s.obsHW) {
 			s.obsHW, s.obsAt = st.HighWater, time.Time{}
 		}

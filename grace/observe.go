@@ -63,6 +63,7 @@ func (s *Store) Observe(now time.Time) (State, error) {
 	st.HighWater = s.obsHW
 	st.ClockTampered = st.ClockTampered || s.tampered
 	st.Revoked = st.Revoked || s.revoked
+	st.Charged = max(st.Charged, s.charged)
 	if !s.due(st, missing) {
 		return st, readErr
 	}
@@ -77,8 +78,10 @@ func (s *Store) Observe(now time.Time) (State, error) {
 }
 
 // Flush writes the high-water mark and clock-tampering flag this process
-// has observed, if the file lags behind them. Call it before exiting, so a
-// restart does not lose up to [Options.WriteEvery] of the mark.
+// has observed, if the file lags behind them, and marks the file as left
+// by a clean stop. Call it before exiting: a start after a process that
+// did not flush is charged twice [Options.WriteEvery] (see
+// [State.Charged]).
 func (s *Store) Flush() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,9 +92,15 @@ func (s *Store) Flush() error {
 	st.HighWater = later(st.HighWater, s.obsHW)
 	st.ClockTampered = st.ClockTampered || s.tampered
 	st.Revoked = st.Revoked || s.revoked
-	if !missing && !st.HighWater.After(s.persistedHW) && st.ClockTampered == s.known.ClockTampered && st.Revoked == s.known.Revoked {
+	st.Charged = max(st.Charged, s.charged)
+	if !missing && !st.HighWater.After(s.persistedHW) && st.Charged <= s.persistedCharged &&
+		st.ClockTampered == s.known.ClockTampered && st.Revoked == s.known.Revoked && !s.known.running {
 		return nil
 	}
+	// This write says the process stopped cleanly: the next start charges
+	// nothing. (Another instance's next write sets the marker again.)
+	s.flushing = true
+	defer func() { s.flushing = false }()
 	return s.persist()
 }
 
@@ -123,6 +132,8 @@ func (s *Store) due(st State, missing bool) bool {
 		return true
 	case st.ClockTampered && !s.known.ClockTampered, st.Revoked && !s.known.Revoked:
 		return true
+	case st.Charged > s.persistedCharged:
+		return true // a charge for an unclean stop must survive the next one
 	case !st.HighWater.After(s.persistedHW):
 		return false
 	case s.writeEvery < 0:

@@ -46,7 +46,7 @@ func TestHelperProcess(t *testing.T) {
 				n := counter(*st) + 1
 				st.ActivationKey = fmt.Sprintf("n=%d", n)
 				st.LastState = strings.Repeat("x", n%200)
-				st.Lease = grace.FakeLease(grace.Lease{ID: fmt.Sprintf("lea_%d", n), LicenseID: "lic_1", Status: grace.StatusActive, IssuedAt: t0, ExpiresAt: exp})
+				st.Lease = grace.FakeLease(grace.Lease{ID: fmt.Sprintf("lea_%d", n), LicenseID: "lic_1", Status: grace.StatusActive, IssuedAt: t0.Add(time.Duration(n) * time.Second), ExpiresAt: exp})
 				return nil
 			})
 			if err != nil {

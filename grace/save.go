@@ -14,11 +14,13 @@ import (
 // is re-verified, and its verified fields are stored in place of the
 // caller's.
 //
-// Unless st carries a fresh answer — a lease newer (by IssuedAt) than the
-// one stored and issued after the stored [State.Floor] — Save keeps what
-// is already known: the high-water mark is not lowered; Revoked,
-// Suspended and ClockTampered are not cleared; and a lease at or before
-// the Floor is not stored (the stored one, or none, stays). With a fresh
+// Unless st carries a fresh answer — a lease issued in a later second
+// (by IssuedAt) than the one stored and than the stored [State.Floor] —
+// Save keeps what is already known: the high-water mark and
+// [State.Charged] are not lowered; Revoked, Suspended and ClockTampered
+// are not cleared; and the lease is not replaced (a lease of the same
+// second as the stored one, or older, or at or before the Floor, is not
+// stored: the stored one, or none, stays). With a fresh
 // answer it writes st as given, except that the mark is raised to the
 // lease's ReceivedAt; that is how a mark pushed into the future by a
 // mis-set clock is brought back once the control plane has answered. The
@@ -81,6 +83,7 @@ func (s *Store) loadForUpdate() (State, error) {
 	st.HighWater = later(st.HighWater, s.obsHW)
 	st.ClockTampered = st.ClockTampered || s.tampered
 	st.Revoked = st.Revoked || s.revoked
+	st.Charged = max(st.Charged, s.charged)
 	return st, nil
 }
 
@@ -104,25 +107,24 @@ func (s *Store) write(st State, observed bool) error {
 		cur := s.known // just loaded, or the last state known if the file is unreadable
 		// A lease issued at or before the stored Floor predates a refusal
 		// of the control plane: it is stale, whatever it says.
+		// Leases are ordered by their signed iat alone: one is newer only
+		// if issued in a later second than the stored one and than the
+		// Floor. Another lease of the same second (two beats answered at
+		// once) is not: the order within a second is unknown, and taking
+		// either would let a recorded twin undo what the other brought.
 		stale := st.Lease != nil && !st.Lease.IssuedAt.After(cur.Floor)
-		newer := st.Lease != nil && !stale && (cur.Lease == nil || st.Lease.IssuedAt.After(cur.Lease.IssuedAt) ||
-			// iat has one-second resolution: another lease of the same
-			// second is a fresh answer too.
-			(st.Lease.IssuedAt.Equal(cur.Lease.IssuedAt) && st.Lease.ID != cur.Lease.ID))
+		newer := st.Lease != nil && !stale && (cur.Lease == nil || st.Lease.IssuedAt.After(cur.Lease.IssuedAt))
 		if !newer {
-			switch {
-			case st.Lease != nil && cur.Lease != nil && cur.Lease.IssuedAt.After(st.Lease.IssuedAt):
-				// Another instance stored a fresher lease: an older one
-				// never replaces it. (Dropping the lease, st.Lease == nil,
-				// stays possible: that follows a definitive answer.)
-				st.Lease = cur.Lease
-			case stale && (cur.Lease == nil || cur.Lease.ID != st.Lease.ID):
-				// A stale lease is never stored anew: a lease dropped
+			if st.Lease != nil && (cur.Lease == nil || cur.Lease.ID != st.Lease.ID) {
+				// A lease that is not newer never replaces the stored one,
+				// and a stale one is never stored anew (a lease dropped
 				// after a rebind does not come back from another
-				// instance's memory.
+				// instance's memory). Dropping the lease, st.Lease == nil,
+				// stays possible: that follows a definitive answer.
 				st.Lease = cur.Lease
 			}
 			st.HighWater = later(st.HighWater, later(cur.HighWater, s.obsHW))
+			st.Charged = max(st.Charged, cur.Charged, s.charged)
 			st.Revoked = st.Revoked || cur.Revoked || s.revoked
 			st.Suspended = st.Suspended || cur.Suspended
 			st.ClockTampered = st.ClockTampered || cur.ClockTampered || s.tampered
@@ -132,6 +134,8 @@ func (s *Store) write(st State, observed bool) error {
 	if st.Lease != nil {
 		st.HighWater = later(st.HighWater, st.Lease.ReceivedAt)
 	}
+	st.Charged = min(max(st.Charged, 0), maxCharged*time.Second)
+	st.running = !s.flushing
 	b, err := s.seal.encode(st)
 	if err != nil {
 		return err
@@ -147,10 +151,11 @@ func (s *Store) write(st State, observed bool) error {
 		fi = nil
 	}
 	s.known, s.knownErr, s.knownFI, s.knownRaw, s.knownValid = st, nil, fi, b, true
-	s.persistedHW = st.HighWater
+	s.persistedHW, s.persistedCharged = st.HighWater, st.Charged
+	s.started = true // a file this process wrote is not a crash to charge
 	if !observed {
 		s.obsHW, s.obsAt = st.HighWater, time.Time{}
-		s.tampered, s.revoked = st.ClockTampered, st.Revoked
+		s.tampered, s.revoked, s.charged = st.ClockTampered, st.Revoked, st.Charged
 	}
 	return nil
 }

@@ -30,8 +30,9 @@ type Lease struct {
 	// jumps of the clock matter — which the high-water mark catches. A
 	// clock ahead of the control plane's shortens the window by as much:
 	// the signed exp stays the hard cap, because ReceivedAt is stored
-	// under a seal that root can recompute. Zero means unknown: the window
-	// is then the lease's exp alone.
+	// under a seal that root can recompute. A clock behind by more than
+	// [Policy.MaxBehind] makes the lease grant nothing. Zero means unknown:
+	// such a lease grants nothing either ([ErrNoLease]).
 	ReceivedAt time.Time
 }
 
@@ -44,6 +45,15 @@ type State struct {
 	// least the lease's ReceivedAt). It only moves forward, except when a
 	// newer lease is saved (see [Store.Save]).
 	HighWater time.Time
+	// Charged is time charged against the window on top of HighWater for
+	// stops the file cannot account for: a process that was killed
+	// rather than stopped (no [Store.Flush]) may have run up to twice
+	// [Options.WriteEvery] past the mark it last wrote, and the next
+	// [Store] to read the file adds that much. It counts towards the
+	// effective now of [Policy.Check] but not towards clock tampering, so
+	// restarts cost grace, never a lock. Like the mark it only grows,
+	// until a newer lease is saved with it reset.
+	Charged time.Duration
 	// Revoked is sticky: once set, only saving a newer lease clears it.
 	Revoked bool
 	// Suspended records an unsigned "suspended" answer of the control plane
@@ -55,7 +65,9 @@ type State struct {
 	ClockTampered bool
 	// Floor is server time (one-second resolution) at or before which no
 	// lease counts any more: a lease is newly stored, and clears the
-	// sticky facts, only if its IssuedAt is after the Floor already stored.
+	// sticky facts, only if its IssuedAt is after the Floor already stored
+	// and after the stored lease's IssuedAt (leases are ordered by their
+	// signed iat; one of the same second is not newer).
 	// The licence manager raises it when the control plane refuses (to the
 	// newest lease it had held, and the answer's Date): so a lease issued
 	// before a revocation, a suspension or a rebind, which another
@@ -67,17 +79,21 @@ type State struct {
 	// ActivationKey is the idempotency key of an activation, persisted before
 	// the first request is sent.
 	ActivationKey string
+
+	running bool // the file's marker: written by a process that has not stopped cleanly
 }
 
 // carried is what outlives the state file: the sticky facts and the
 // Floor, which a Store keeps in memory so that a lost or deleted file
 // cannot clear them.
 func (st State) carried() State {
-	return State{Revoked: st.Revoked, Suspended: st.Suspended, ClockTampered: st.ClockTampered, Floor: st.Floor}
+	return State{Revoked: st.Revoked, Suspended: st.Suspended, ClockTampered: st.ClockTampered, Floor: st.Floor, Charged: st.Charged}
 }
 
-// clone returns a copy of st that shares no memory with it.
+// clone returns a copy of st that shares no memory with it, without the
+// file's marker (which only the Store reads).
 func (st State) clone() State {
+	st.running = false
 	if st.Lease != nil {
 		l := *st.Lease
 		st.Lease = &l

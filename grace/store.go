@@ -46,7 +46,10 @@ type Options struct {
 	Policy Policy
 	// WriteEvery is how far the high-water mark must move before
 	// [Store.Observe] writes it to disk. Zero means [DefaultWriteEvery];
-	// negative means on every advance.
+	// negative means on every advance. Call Observe at least this often:
+	// a process killed without [Store.Flush] is charged twice WriteEvery
+	// (the mark it had not written yet, and the time to its next Observe;
+	// see [State.Charged]).
 	WriteEvery time.Duration
 	// LockTimeout bounds the wait for the inter-process lock.
 	// Zero means [DefaultLockTimeout].
@@ -72,17 +75,29 @@ type Store struct {
 	lockTimeout time.Duration
 	elapsed     func(prev, now time.Time) (time.Duration, bool) // monotonicElapsed; a seam for tests
 
-	mu          sync.Mutex
-	known       State       // last state read or written (Lease verified)
-	knownErr    error       // nil, or the ErrLeaseRejected that came with known
-	knownFI     fs.FileInfo // the file known came from; nil when not cached
-	knownRaw    []byte      // that file's bytes
-	knownValid  bool        // known came from a file once (it may have gone since)
-	persistedHW time.Time   // high-water mark in the file
-	obsHW       time.Time   // high-water mark at the last Observe
-	obsAt       time.Time   // now passed to the last Observe, monotonic reading kept
-	tampered    bool        // clock tampering seen by this process, not yet cleared by a newer lease
-	revoked     bool        // revocation seen by this process, likewise
+	mu               sync.Mutex
+	known            State         // last state read or written (Lease verified)
+	knownErr         error         // nil, or the ErrLeaseRejected that came with known
+	knownFI          fs.FileInfo   // the file known came from; nil when not cached
+	knownRaw         []byte        // that file's bytes
+	knownValid       bool          // known came from a file once (it may have gone since)
+	persistedHW      time.Time     // high-water mark in the file
+	persistedCharged time.Duration // State.Charged in the file
+	obsHW            time.Time     // high-water mark at the last Observe
+	obsAt            time.Time     // now passed to the last Observe, monotonic reading kept
+	tampered         bool          // clock tampering seen by this process, not yet cleared by a newer lease
+	revoked          bool          // revocation seen by this process, likewise
+	charged          time.Duration // State.Charged as this process knows it, likewise
+	started          bool          // the first read of the file happened (and charged an unclean stop)
+	flushing         bool          // the write under way is Flush's: it clears the file's marker
+}
+
+// crashCharge is what a start after an unclean stop adds to State.Charged.
+func (s *Store) crashCharge() time.Duration {
+	if s.writeEvery < 0 {
+		return DefaultWriteEvery // written on every advance: only the time to the next Observe
+	}
+	return 2 * s.writeEvery
 }
 
 // Open validates opts, creates the state directory if needed, and removes

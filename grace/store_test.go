@@ -125,7 +125,8 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 
-	// Another Store (another process) reads the same.
+	// Another Store (another process) reads the same after a clean stop.
+	require.NoError(t, s.Flush())
 	got, err = openStore(t, testOptions(filepath.Dir(s.Path()))).Load()
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
@@ -487,19 +488,36 @@ func TestSuspendedIsSticky(t *testing.T) {
 
 // iat has one-second resolution: a different lease issued in the same
 // second is a fresh answer and clears the sticky flags like a later one.
-func TestSaveSameSecondNewLeaseIsFresh(t *testing.T) {
+// Leases are ordered by their signed iat: another lease of the same second
+// is not newer. Two beats answered at once give two such twins; a recorded
+// twin must not clear what the stored one could not (here a clock lock),
+// nor replace it. (Issue 8, attack 2.)
+func TestSaveSameSecondLeaseIsNotNewer(t *testing.T) {
 	s := openStore(t, testOptions(t.TempDir()))
-	require.NoError(t, s.Save(grace.State{Lease: activeLease(), ClockTampered: true}))
-	same := grace.FakeLease(grace.Lease{ID: "lea_other", LicenseID: "lic_1", Status: grace.StatusActive, IssuedAt: t0, ExpiresAt: exp})
-	require.NoError(t, s.Save(grace.State{Lease: same}))
+	require.NoError(t, s.Save(grace.State{Lease: activeLease()}))
+	require.NoError(t, s.Save(grace.State{Lease: activeLease(), ClockTampered: true, HighWater: t0.Add(3 * day)}))
+	twin := grace.FakeLease(grace.Lease{ID: "lea_twin", LicenseID: "lic_1", Status: grace.StatusActive, IssuedAt: t0, ExpiresAt: exp,
+		ReceivedAt: t0.Add(time.Hour)})
+	require.NoError(t, s.Save(grace.State{Lease: twin}))
 	got, err := s.Load()
 	require.NoError(t, err)
-	assert.Equal(t, "lea_other", got.Lease.ID)
-	assert.False(t, got.ClockTampered)
-	// The very same lease saved again is not an answer: the flag stays.
-	require.NoError(t, s.Save(grace.State{Lease: same, ClockTampered: true}))
-	require.NoError(t, s.Save(grace.State{Lease: same}))
+	assert.Equal(t, "lea_1", got.Lease.ID, "a twin replaced the stored lease")
+	assert.True(t, got.ClockTampered, "a twin cleared the clock lock")
+	assert.True(t, got.HighWater.Equal(t0.Add(3*day)), "a twin lowered the mark to %v", got.HighWater)
+
+	// An older lease changes nothing either.
+	older := grace.FakeLease(grace.Lease{ID: "lea_0", LicenseID: "lic_1", Status: grace.StatusActive, IssuedAt: t0.Add(-time.Hour), ExpiresAt: exp})
+	require.NoError(t, s.Save(grace.State{Lease: older}))
 	got, err = s.Load()
 	require.NoError(t, err)
+	assert.Equal(t, "lea_1", got.Lease.ID)
 	assert.True(t, got.ClockTampered)
+
+	// One second later is newer: it is the control plane's answer.
+	next := grace.FakeLease(grace.Lease{ID: "lea_2", LicenseID: "lic_1", Status: grace.StatusActive, IssuedAt: t0.Add(time.Second), ExpiresAt: exp})
+	require.NoError(t, s.Save(grace.State{Lease: next}))
+	got, err = s.Load()
+	require.NoError(t, err)
+	assert.Equal(t, "lea_2", got.Lease.ID)
+	assert.False(t, got.ClockTampered)
 }

@@ -97,10 +97,17 @@ func TestCheckWindow(t *testing.T) {
 		{name: "local clock 3h slow: 14 local days from receipt", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-3 * time.Hour) })}, now: exp.Add(-3 * time.Hour), remaining: 0, deadline: exp.Add(-3 * time.Hour)},
 		{name: "local clock 3h slow: 1s past the local deadline", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-3 * time.Hour) })}, now: exp.Add(-3*time.Hour + time.Second), want: grace.ErrGraceExpired, deadline: exp.Add(-3 * time.Hour)},
 		{name: "local clock 3h slow is not tampering", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-3 * time.Hour) }), HighWater: t0.Add(-3 * time.Hour)}, now: t0.Add(-3 * time.Hour), remaining: 14 * day, deadline: exp.Add(-3 * time.Hour)},
-		{name: "local clock a year slow still gets 14 days, not a year more", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.AddDate(-1, 0, 0) })}, now: t0.AddDate(-1, 0, 0).Add(14*day + time.Second), want: grace.ErrGraceExpired, deadline: t0.AddDate(-1, 0, 0).Add(14 * day)},
+		{name: "local clock 12h slow (the bound) gets 14 local days", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-12 * time.Hour) })}, now: t0.Add(14*day - 12*time.Hour), remaining: 0, deadline: t0.Add(14*day - 12*time.Hour)},
+		{name: "local clock 12h+1s slow banks nothing", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-12*time.Hour - time.Second) })}, now: t0.Add(-12 * time.Hour), want: grace.ErrClockTampered},
+		{name: "local clock a year slow banks nothing", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.AddDate(-1, 0, 0) })}, now: t0.AddDate(-1, 0, 0).Add(time.Hour), want: grace.ErrClockTampered},
+		{name: "MaxBehind configured", policy: grace.Policy{MaxBehind: 2 * time.Hour}, st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-3 * time.Hour) })}, now: t0, want: grace.ErrClockTampered},
+		{name: "no receipt time is no lease", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = time.Time{} })}, now: t0.Add(time.Hour), want: grace.ErrNoLease},
+		{name: "charged time counts like the mark", st: grace.State{Lease: activeLease(), HighWater: hw, Charged: 10 * time.Minute}, now: hw, remaining: 11*day - 10*time.Minute, deadline: exp},
+		{name: "charged time past the deadline", st: grace.State{Lease: activeLease(), HighWater: exp.Add(-5 * time.Minute), Charged: 10 * time.Minute}, now: exp.Add(-5 * time.Minute), want: grace.ErrGraceExpired, deadline: exp},
+		{name: "charged time is not tampering", st: grace.State{Lease: activeLease(), HighWater: hw, Charged: 3 * time.Hour}, now: hw, remaining: 11*day - 3*time.Hour, deadline: exp},
 		{name: "local clock 3h fast: exp still bounds", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(3 * time.Hour) })}, now: exp.Add(time.Second), want: grace.ErrGraceExpired, deadline: exp},
 		{name: "rollback to before receipt", st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-3 * time.Hour) })}, now: t0.Add(-5 * time.Hour), want: grace.ErrClockTampered},
-		{name: "MaxGrace counts from receipt", policy: grace.Policy{MaxGrace: 7 * day}, st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-day) })}, now: t0.Add(6*day + time.Second), want: grace.ErrGraceExpired, deadline: t0.Add(6 * day)},
+		{name: "MaxGrace counts from receipt", policy: grace.Policy{MaxGrace: 7 * day}, st: grace.State{Lease: withLease(func(l *grace.Lease) { l.ReceivedAt = t0.Add(-6 * time.Hour) })}, now: t0.Add(7*day - 6*time.Hour + time.Second), want: grace.ErrGraceExpired, deadline: t0.Add(7*day - 6*time.Hour)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

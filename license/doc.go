@@ -68,7 +68,10 @@
 //	any online   heartbeat 404: licence unknown                  inactive (ErrNotActivated; lease dropped)
 //	any          clock below high-water mark − tolerance         locked (ErrClockTampered; sticky online)
 //	online       clock ahead of the control plane by > a lease   locked (ErrClockTampered) until corrected
-//	any          licence exp passes                              expired
+//	online       clock behind the control plane by > 12 hours    locked (ErrClockTampered) until corrected
+//	any online   a lease not newer (by iat) than one accepted    nothing changes (a replay, a twin)
+//	any          licence exp passes (on the later of the clock   expired
+//	             and its high-water mark)
 //
 // Transport failures never take use away by themselves: only the passing
 // of the signed lease's exp does. Definitive answers act at once. What the

@@ -118,19 +118,31 @@ func (m *Manager) nextWake(now time.Time) time.Duration {
 	}
 	if m.online() && m.st.Lease != nil {
 		// grace.Policy.Check counts from the later of the clock and its
-		// high-water mark.
-		consider(m.window.Deadline, later(now, m.st.HighWater))
+		// high-water mark plus the charged time.
+		consider(m.window.Deadline, m.localFloor(now))
 	}
 	return wait
 }
 
-// realTimeFloor is the latest of the local clock and what the newest lease
-// says of real time: its iat is signed server time, and the local clock
-// has run for (now − ReceivedAt) since it arrived. So a clock set a year
-// back and then vouched for by the control plane (which restarts the
-// high-water mark) cannot stretch the licence's own exp. m.mu must be held.
+// realTimeFloor is the latest of the local clock, its high-water mark
+// (plus what unclean stops were charged), and what the newest lease says
+// of real time: its iat is signed server time, and the local clock has run
+// for at least (mark − ReceivedAt) since it arrived. So neither a
+// tolerated step back of the clock nor a clock set back and then vouched
+// for by the control plane (which restarts the mark) can stretch the
+// licence's own exp. m.mu must be held.
 func (m *Manager) realTimeFloor(now time.Time) time.Time {
-	return later(now, m.signedTimeFloor(now))
+	return later(m.localFloor(now), m.signedTimeFloor(now))
+}
+
+// localFloor is the later of now and the high-water mark plus the time
+// charged for unclean stops: the effective now of grace.Policy.Check.
+// m.mu must be held.
+func (m *Manager) localFloor(now time.Time) time.Time {
+	if hw := m.st.HighWater; !hw.IsZero() {
+		return later(now, hw.Add(m.st.Charged))
+	}
+	return now
 }
 
 // signedTimeFloor is what signed leases alone say of real time: the
@@ -139,10 +151,24 @@ func (m *Manager) realTimeFloor(now time.Time) time.Time {
 // was ever held. m.mu must be held.
 func (m *Manager) signedTimeFloor(now time.Time) time.Time {
 	floor := m.newestLease
-	if l := m.st.Lease; l != nil && !l.ReceivedAt.IsZero() && !now.Before(l.ReceivedAt) {
-		floor = later(floor, l.IssuedAt.Add(now.Sub(l.ReceivedAt)))
+	eff := m.localFloor(now)
+	if l := m.st.Lease; l != nil && !l.ReceivedAt.IsZero() && !eff.Before(l.ReceivedAt) {
+		floor = later(floor, l.IssuedAt.Add(eff.Sub(l.ReceivedAt)))
 	}
 	return floor
+}
+
+// maxBehind is how far behind the control plane's clock the local clock
+// may be when a lease arrives, as grace.Policy applies it.
+func (m *Manager) maxBehind() time.Duration {
+	switch t := m.policy.MaxBehind; {
+	case t == 0:
+		return grace.DefaultMaxBehind
+	case t < 0:
+		return 0
+	default:
+		return t
+	}
 }
 
 // tolerance is the effective clock tolerance, as grace.Policy applies it.

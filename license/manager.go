@@ -24,9 +24,10 @@ var ErrConfig = errors.New("license: invalid configuration")
 const clockTick = 5 * time.Minute
 
 // hwWriteEvery is how far the high-water mark must move before it is
-// written to disk: half the default clock tolerance, so a crash loses at
-// most that much of the mark.
-const hwWriteEvery = 30 * time.Minute
+// written to disk. The watchdog observes the clock every clockTick, so a
+// process killed without Close loses at most hwWriteEvery + clockTick of
+// the mark, which is what the next start charges (grace.State.Charged).
+const hwWriteEvery = clockTick
 
 // Manager ties a key file, this machine's fingerprint, the grace state and
 // (online) the heartbeat loop together, and answers [Manager.Status] and

@@ -143,16 +143,44 @@ func TestManagerClockSetBackAndHeartbeatSucceeds(t *testing.T) {
 		synctest.Wait()
 		wantState(t, m, license.StateLocked, license.ErrClockTampered)
 
-		// The control plane answers: it vouches for this moment, and the
-		// product runs again on a lease measured by the local clock.
+		// The control plane answers, but its lease arrives on a clock a
+		// year behind its own: no grace is banked on a wrong clock, as
+		// none is on a clock far ahead. Still locked. (Issue 8, attack 3.)
 		r.cp.SetDown(false)
 		time.Sleep(6 * time.Minute)
 		synctest.Wait()
-		wantState(t, m, license.StateActive, nil)
+		wantState(t, m, license.StateLocked, license.ErrClockTampered)
 
-		// Offline, that lease lasts 14 days of real time — not a year
-		// and 14 days, although its exp (server time) is a year ahead of
-		// the local clock.
+		// The clock is corrected: the next beat brings a lease on the
+		// right clock, and the product runs for 14 real days offline.
+		r.offset.Store(0)
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		wantState(t, m, license.StateActive, nil)
+		r.cp.SetDown(true)
+		time.Sleep(14*24*time.Hour - 2*time.Hour)
+		synctest.Wait()
+		wantState(t, m, license.StateGrace, nil)
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		wantState(t, m, license.StateLocked, license.ErrGraceExpired)
+	})
+}
+
+// A clock set back within the bound (eleven hours) and vouched for by the
+// control plane still gets 14 real days offline: the window runs on the
+// local clock from receipt, so a constant offset neither adds nor removes
+// time.
+func TestManagerClockBehindWithinBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, licensetest.IssuedAt(time.Now().Add(-24*time.Hour)))
+		m := r.open()
+		time.Sleep(10 * time.Hour)
+		synctest.Wait()
+		r.offset.Store(int64(-11 * time.Hour))
+		time.Sleep(time.Hour) // the beat on the set-back clock restarts the mark
+		synctest.Wait()
+		wantState(t, m, license.StateActive, nil)
 		r.cp.SetDown(true)
 		time.Sleep(14*24*time.Hour - time.Hour)
 		synctest.Wait()
@@ -295,10 +323,11 @@ func TestManagerOfflineClockSetBack(t *testing.T) {
 		wantState(t, m, license.StateExpired, license.ErrExpired)
 		m.Close()
 
-		// Setting the clock back to before exp does not revive it.
+		// Setting the clock back to before exp does not revive it: the
+		// high-water mark says the licence expired.
 		r.offset.Store(int64(-48 * time.Hour))
 		m2 := r.open()
-		wantState(t, m2, license.StateLocked, license.ErrClockTampered)
+		wantState(t, m2, license.StateExpired, license.ErrExpired)
 	})
 }
 
@@ -389,19 +418,21 @@ func TestManagerActivationOptional(t *testing.T) {
 	})
 }
 
-// A clock set a year back and then vouched for by the control plane does
-// not stretch the licence itself: the newest lease's signed iat is a lower
-// bound of real time, and the licence expires by it.
+// A clock set back (within the bound) and then vouched for by the control
+// plane does not stretch the licence itself: the newest lease's signed iat
+// is a lower bound of real time, and the licence expires by it.
 func TestManagerLicenceExpiresOnServerTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, licensetest.ExpiresIn(30*24*time.Hour))
 		m := r.open()
 		time.Sleep(24*time.Hour + 30*time.Minute)
-		r.offset.Store(int64(-365 * 24 * time.Hour))
+		r.offset.Store(int64(-11 * time.Hour))
 		time.Sleep(time.Hour) // a heartbeat vouches for the clock
 		synctest.Wait()
 		wantState(t, m, license.StateActive, nil)
-		time.Sleep(29*24*time.Hour + 2*time.Hour) // past the licence's exp in real time
+		// Five hours past the licence's exp in real time; on the clock,
+		// eleven hours behind, six hours before it.
+		time.Sleep(30*24*time.Hour + 5*time.Hour - (25*time.Hour + 30*time.Minute))
 		synctest.Wait()
 		wantState(t, m, license.StateExpired, license.ErrExpired)
 	})

@@ -85,8 +85,16 @@ func (m *Manager) handle(r heartbeat.Result) {
 // a transport failure: it changes nothing. m.mu must be held.
 func (m *Manager) accept(token string) {
 	l, err := m.verifier.VerifyLease(token)
-	if err == nil && l.LicenseID != m.lic.ID {
+	switch {
+	case err != nil:
+	case l.LicenseID != m.lic.ID:
 		err = fail(ErrClaims, "lease is for licence "+quote(l.LicenseID))
+	case l.Fingerprint != m.fp.String():
+		// An answer names exactly the fingerprint this machine sent. The
+		// tolerance of a changed component is for a stored lease read
+		// back after a hardware change; allowed here, a proxy could ask
+		// for a fingerprint halfway between two machines and serve both.
+		err = fail(ErrFingerprint, "lease names another fingerprint than this machine sent")
 	}
 	if err != nil {
 		m.log.Warn("licensekit: control plane sent an unusable lease", "err", err)
@@ -95,14 +103,15 @@ func (m *Manager) accept(token string) {
 		return
 	}
 	now := m.now()
-	if !l.IssuedAt.After(m.st.Floor) {
-		// Issued at or before a refusal this process or another instance
-		// has recorded (an answer that was overtaken on the way): it is
-		// contact, but it changes nothing.
+	if newest := m.newestIssued(); !l.IssuedAt.After(newest) {
+		// Not strictly newer than the newest lease this machine has
+		// accepted, or issued at or before a refusal (an answer overtaken
+		// on the way, a recorded answer replayed, another lease of the
+		// same second): it is contact, but it changes nothing.
 		// Ask again soon (the loop waits at least its MinInterval) rather
 		// than a whole interval: a fresh answer may be a second away.
-		m.log.Warn("licensekit: ignoring a lease issued before the control plane's last refusal",
-			"issued", l.IssuedAt.UTC().Format(time.RFC3339), "refused", m.st.Floor.UTC().Format(time.RFC3339))
+		m.log.Warn("licensekit: ignoring a lease not newer than the newest one accepted or refused",
+			"issued", l.IssuedAt.UTC().Format(time.RFC3339), "newest", newest.UTC().Format(time.RFC3339))
 		m.unreachable = false
 		m.lastContact = now
 		if m.loop != nil {
@@ -110,9 +119,13 @@ func (m *Manager) accept(token string) {
 		}
 		return
 	}
-	if ahead := now.Sub(l.IssuedAt); ahead > m.tolerance() {
+	switch ahead := now.Sub(l.IssuedAt); {
+	case ahead > m.tolerance():
 		m.log.Warn("licensekit: the local clock is ahead of the control plane's; offline grace is shortened by as much",
 			"ahead", ahead.Round(time.Second).String())
+	case -ahead > m.maxBehind():
+		m.log.Warn("licensekit: the local clock is far behind the control plane's; no offline grace until it is corrected",
+			"behind", (-ahead).Round(time.Second).String())
 	}
 	m.unreachable = false
 	m.lastErr = nil
@@ -131,8 +144,22 @@ func (m *Manager) accept(token string) {
 	m.st.Suspended = false
 	m.st.ClockTampered = false
 	m.st.HighWater = now
+	m.st.Charged = 0
 	m.st.ActivationKey = ""
 	m.save()
+}
+
+// newestIssued is the order a lease must beat to count: the latest of the
+// stored lease's iat, the newest iat this process has held, and the floor
+// that refusals raise. All of it is signed server time or capped by it, and
+// all of it is persisted (the stored lease, and the floor, which a refusal
+// raises to the newest lease held). m.mu must be held.
+func (m *Manager) newestIssued() time.Time {
+	newest := later(m.st.Floor, m.newestLease)
+	if l := m.st.Lease; l != nil {
+		newest = later(newest, l.IssuedAt)
+	}
+	return newest
 }
 
 // refused applies a definitive answer: it acts at once and, where the

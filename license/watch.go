@@ -69,23 +69,28 @@ func (m *Manager) observeClock() {
 		// write it back.
 		if m.st.Lease == nil || !m.st.Lease.IssuedAt.After(st.Floor) {
 			st.HighWater = later(st.HighWater, m.st.HighWater)
+			st.Charged = max(st.Charged, m.st.Charged)
 			m.st = st
 			m.dirty = false
 		} else {
 			m.st.Floor = st.Floor
 			m.st.HighWater = later(m.st.HighWater, st.HighWater)
+			m.st.Charged = max(m.st.Charged, st.Charged)
 			m.dirty = true
 		}
 	case sameLease(st.Lease, m.st.Lease):
 		// The file agrees with this process: its one-way facts count.
 		m.st.HighWater = later(m.st.HighWater, st.HighWater)
+		m.st.Charged = max(m.st.Charged, st.Charged)
 		m.st.ClockTampered = m.st.ClockTampered || st.ClockTampered
 		m.st.Revoked = m.st.Revoked || st.Revoked
 		m.st.Suspended = m.st.Suspended || st.Suspended
 	default:
 		// The file lags behind what this process knows (a failed save, a
-		// deleted or restored file): keep ours, and write it back.
+		// deleted or restored file), or holds a lease that is not newer
+		// than ours: keep ours, and write it back.
 		m.st.HighWater = later(m.st.HighWater, st.HighWater)
+		m.st.Charged = max(m.st.Charged, st.Charged)
 		m.dirty = true
 	}
 	if m.dirty {

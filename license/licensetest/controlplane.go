@@ -49,6 +49,15 @@ type cpLicense struct {
 	status    string // license.LeaseActive, LeaseSuspended or LeaseRevoked
 	forgotten bool
 	activated map[string]string // idempotency key → fingerprint
+
+	// The newest lease issued for the licence: the next one's iat must
+	// follow it (see leaseTimes), and a seat its machine deactivates is
+	// held until it expires.
+	lastIat    time.Time
+	lastStatus string
+	lastExp    time.Time
+	heldBy     string    // the fingerprint that deactivated; "" when no seat is held
+	heldUntil  time.Time // the exp of the newest lease issued to heldBy
 }
 
 // Received is one request the control plane saw.
@@ -179,12 +188,28 @@ func (cp *ControlPlane) Restore(licenseID string) { cp.setStatus(licenseID, lice
 // heartbeats answer a lease that says "revoked".
 func (cp *ControlPlane) Revoke(licenseID string) { cp.setStatus(licenseID, license.LeaseRevoked) }
 
-// Rebind moves the licence to another fingerprint ("" unbinds it): the old
-// machine's heartbeats are refused with 409.
+// Rebind moves the licence to another fingerprint ("" unbinds it), as a
+// vendor admin does: the old machine's heartbeats are refused with 409, and
+// a seat held after a deactivation is released.
 func (cp *ControlPlane) Rebind(licenseID, fingerprint string) {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
-	cp.record(licenseID).boundTo = fingerprint
+	l := cp.record(licenseID)
+	l.boundTo = fingerprint
+	l.heldBy, l.heldUntil = "", time.Time{}
+}
+
+// HeldUntil returns until when (inclusive) a seat freed by a deactivation
+// stays held for the machine that deactivated, or the zero time when none
+// is held.
+func (cp *ControlPlane) HeldUntil(licenseID string) time.Time {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	l := cp.record(licenseID)
+	if l.heldBy == "" || time.Now().After(l.heldUntil) {
+		return time.Time{}
+	}
+	return l.heldUntil
 }
 
 // Forget makes the control plane answer 404 for the licence.
@@ -327,6 +352,7 @@ func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (i
 	if l.forgotten {
 		return errorBody(http.StatusNotFound, "NOT_FOUND", "License not found")
 	}
+	now := time.Now()
 	switch op {
 	case "activate":
 		if l.status == license.LeaseRevoked {
@@ -341,7 +367,15 @@ func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (i
 		if l.boundTo != "" && !sameMachine(fpr, l.boundTo) {
 			return errorBody(http.StatusConflict, "CONFLICT", "License is bound to another machine")
 		}
+		if l.boundTo == "" && l.heldBy != "" && !now.After(l.heldUntil) && !sameMachine(fpr, l.heldBy) {
+			// The machine that deactivated may still run offline on its
+			// newest lease, up to and including its exp: the seat is its
+			// own until then.
+			return errorBody(http.StatusConflict, "CONFLICT",
+				"License was deactivated on another machine; its seat is held until "+l.heldUntil.UTC().Format(time.RFC3339))
+		}
 		l.boundTo = fpr
+		l.heldBy, l.heldUntil = "", time.Time{}
 		l.activated[key] = fpr
 	case "heartbeat":
 		if !sameMachine(fpr, l.boundTo) {
@@ -353,14 +387,16 @@ func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (i
 	case "deactivate":
 		if sameMachine(fpr, l.boundTo) {
 			l.boundTo = ""
+			l.heldBy, l.heldUntil = fpr, l.lastExp
 		}
 		return http.StatusOK, map[string]bool{"success": true}
 	}
-	now := time.Now()
-	lease, err := cp.issuer.signLease(now, id, fpr, l.status, cp.grace)
+	iat, exp := l.leaseTimes(now, cp.grace)
+	lease, err := cp.issuer.signLease(iat, exp, id, fpr, l.status)
 	if err != nil {
 		return errorBody(http.StatusInternalServerError, "INTERNAL", "signing failed")
 	}
+	l.lastIat, l.lastStatus, l.lastExp = iat, l.status, exp
 	return http.StatusOK, map[string]any{
 		"status":           l.status,
 		"lease":            lease,
@@ -369,10 +405,32 @@ func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (i
 	}
 }
 
+// leaseTimes returns the iat and exp of the next lease for the licence,
+// following the order products rely on: leases count by their signed iat
+// alone, and one of the same second as the newest a machine holds changes
+// nothing there. So iat never goes back, and a lease whose status differs
+// from the previous one's (a verdict: revoked, suspended, restored) is
+// issued strictly after it, if need be one second in the future. A lease
+// of the same status in the same second is a harmless twin. exp is server
+// time plus the grace window, never moved by that second.
+func (l *cpLicense) leaseTimes(now time.Time, grace time.Duration) (iat, exp time.Time) {
+	now = now.Truncate(time.Second)
+	iat = now
+	if !l.lastIat.IsZero() {
+		if iat.Before(l.lastIat) {
+			iat = l.lastIat
+		}
+		if l.status != l.lastStatus && !iat.After(l.lastIat) {
+			iat = l.lastIat.Add(time.Second)
+		}
+	}
+	return iat, now.Add(grace)
+}
+
 // signLease signs a lease without failing the test: it runs on the
 // control plane's goroutines, where t.Fatal must not be called.
-func (i *Issuer) signLease(now time.Time, licenseID, fpr, status string, grace time.Duration) (string, error) {
-	return i.mintLease(now, licenseID, fpr, status, grace)
+func (i *Issuer) signLease(iat, exp time.Time, licenseID, fpr, status string) (string, error) {
+	return i.mintLease(iat, licenseID, fpr, status, exp.Sub(iat))
 }
 
 // sameMachine compares a fingerprint sent now with the recorded one, with

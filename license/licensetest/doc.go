@@ -37,6 +37,17 @@
 //	cp.Suspend(id); cp.Restore(id); cp.Revoke(id); cp.Rebind(id, fpr)
 //	cp.Received()                                          // what it saw
 //
+// It keeps the two rules products rely on, as a real control plane must.
+// Lease order: a lease's iat is the clock in whole seconds and never goes
+// back, and a lease whose status differs from the previous one's (a
+// verdict) is issued at least one second after it, because products count
+// a lease only if it is strictly newer than every one they accepted; two
+// answers of one status in one second are harmless twins. Deactivation: a
+// seat freed by the bound machine's own deactivate stays held for that
+// machine until the exp of its newest lease ([ControlPlane.HeldUntil]),
+// since it may keep running offline on it; other machines are refused with
+// 409 until then, and [ControlPlane.Rebind] releases the seat at once.
+//
 // # Time
 //
 // There is no clock to inject. Every token is stamped with [time.Now] when

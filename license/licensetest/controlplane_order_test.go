@@ -1,0 +1,139 @@
+package licensetest_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/licensekit/licensekit/heartbeat"
+	"github.com/licensekit/licensekit/license"
+)
+
+// beat sends a heartbeat for fpr and returns the verified lease.
+func (r *cpRig) beat(t *testing.T, fpr string) *license.Lease {
+	t.Helper()
+	resp, err := r.client.Heartbeat(context.Background(), r.req(fpr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := r.iss.Verifier().VerifyLease(resp.Lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// Leases for one licence never go back in iat, and a verdict issued in the
+// same second as the lease it overrides comes one second after it, so a
+// product that counts a lease only if it is strictly newer never drops a
+// verdict. Two beats of one status in one second get twins of the same
+// iat, which such a product ignores.
+func TestControlPlaneLeaseOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newCP(t)
+		if _, err := r.client.Activate(context.Background(), r.req("machine-A")); err != nil {
+			t.Fatal(err)
+		}
+		a := r.beat(t, "machine-A")
+		twin := r.beat(t, "machine-A") // the same second (synctest time stands still)
+		if !twin.IssuedAt.Equal(a.IssuedAt) || twin.ID == a.ID {
+			t.Fatalf("twins: iat %v and %v, ids %s %s", a.IssuedAt, twin.IssuedAt, a.ID, twin.ID)
+		}
+		r.cp.Revoke(r.lic)
+		revoked := r.beat(t, "machine-A") // still the same second
+		if revoked.Status != license.LeaseRevoked || !revoked.IssuedAt.After(a.IssuedAt) {
+			t.Fatalf("verdict in the same second: status %s, iat %v after %v", revoked.Status, revoked.IssuedAt, a.IssuedAt)
+		}
+		if got := revoked.ExpiresAt.Sub(a.ExpiresAt); got != 0 {
+			t.Fatalf("the verdict's exp moved by %v: the bump must not lengthen a lease", got)
+		}
+		r.cp.Restore(r.lic)
+		restored := r.beat(t, "machine-A")
+		if !restored.IssuedAt.After(revoked.IssuedAt) {
+			t.Fatalf("restore after the verdict: iat %v, verdict %v", restored.IssuedAt, revoked.IssuedAt)
+		}
+		// The bumped iat is one second ahead of the clock; the next lease,
+		// of the same status, does not go back below it.
+		again := r.beat(t, "machine-A")
+		if again.IssuedAt.Before(restored.IssuedAt) {
+			t.Fatalf("iat went back: %v after %v", again.IssuedAt, restored.IssuedAt)
+		}
+		time.Sleep(time.Hour)
+		later := r.beat(t, "machine-A")
+		if !later.IssuedAt.Equal(time.Now().Truncate(time.Second)) {
+			t.Fatalf("an hour later iat = %v, want the clock %v", later.IssuedAt, time.Now())
+		}
+	})
+}
+
+// A seat freed by the device's own deactivate stays held until the newest
+// lease issued to that machine expires, because that machine may keep
+// running offline on it: another machine cannot activate before then. The
+// machine itself may come back, and a vendor admin's Rebind releases the
+// seat at once. (Issue 8, attack 6: deactivate ping-pong.)
+func TestControlPlaneDeactivateHoldsSeat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newCP(t)
+		ctx := context.Background()
+		if _, err := r.client.Activate(ctx, r.req("machine-A")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(24 * time.Hour)
+		newest := r.beat(t, "machine-A")
+		time.Sleep(time.Hour)
+		if err := r.client.Deactivate(ctx, r.req("machine-A")); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.cp.BoundTo(r.lic); got != "" {
+			t.Fatalf("after Deactivate BoundTo = %q", got)
+		}
+		if got := r.cp.HeldUntil(r.lic); !got.Equal(newest.ExpiresAt) {
+			t.Fatalf("HeldUntil = %v, want the newest lease's exp %v", got, newest.ExpiresAt)
+		}
+		if _, err := r.client.Activate(ctx, r.req("machine-B")); !errors.Is(err, heartbeat.ErrBoundElsewhere) {
+			t.Fatalf("machine B while A's lease is valid: %v", err)
+		}
+		time.Sleep(time.Until(newest.ExpiresAt))
+		if _, err := r.client.Activate(ctx, r.req("machine-B")); !errors.Is(err, heartbeat.ErrBoundElsewhere) {
+			t.Fatalf("machine B at A's lease's exp, when A may still run: %v", err)
+		}
+		time.Sleep(time.Second)
+		if _, err := r.client.Activate(ctx, r.req("machine-B")); err != nil {
+			t.Fatalf("machine B once A's lease expired: %v", err)
+		}
+		if got := r.cp.BoundTo(r.lic); got != "machine-B" {
+			t.Fatalf("BoundTo = %q", got)
+		}
+
+		// The deactivated machine itself may activate again at once.
+		if err := r.client.Deactivate(ctx, r.req("machine-B")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.client.Activate(ctx, r.req("machine-A")); !errors.Is(err, heartbeat.ErrBoundElsewhere) {
+			t.Fatalf("machine A while B's seat is held: %v", err)
+		}
+		if _, err := r.client.Activate(ctx, heartbeatReq(r, "machine-B", "idem-B-again")); err != nil {
+			t.Fatalf("machine B back on its own held seat: %v", err)
+		}
+
+		// An admin's rebind releases a held seat.
+		if err := r.client.Deactivate(ctx, r.req("machine-B")); err != nil {
+			t.Fatal(err)
+		}
+		r.cp.Rebind(r.lic, "")
+		if !r.cp.HeldUntil(r.lic).IsZero() {
+			t.Fatal("Rebind left the seat held")
+		}
+		if _, err := r.client.Activate(ctx, heartbeatReq(r, "machine-A", "idem-A-again")); err != nil {
+			t.Fatalf("machine A after the admin released the seat: %v", err)
+		}
+	})
+}
+
+func heartbeatReq(r *cpRig, fpr, key string) heartbeat.Request {
+	req := r.req(fpr)
+	req.IdempotencyKey = key
+	return req
+}
