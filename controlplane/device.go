@@ -15,10 +15,12 @@ import (
 // deviceRequest is the body of activate, heartbeat and deactivate.
 type deviceRequest struct {
 	token, fingerprint, idempotencyKey string
+	nonce                              string // signed into the answering lease
 }
 
 // readDevice reads a device call's body: at most 64 KiB of JSON with the
-// members token, fingerprint and (activate) idempotency_key, nothing else.
+// members token, fingerprint, nonce and (activate) idempotency_key,
+// nothing else.
 func readDevice(w http.ResponseWriter, r *http.Request) (deviceRequest, error) {
 	var q deviceRequest
 	data, err := readBody(w, r, maxDeviceBody)
@@ -38,6 +40,8 @@ func readDevice(w http.ResponseWriter, r *http.Request) (deviceRequest, error) {
 			q.fingerprint, err = rd.String()
 		case "idempotency_key":
 			q.idempotencyKey, err = rd.String()
+		case "nonce":
+			q.nonce, err = rd.String()
 		default:
 			return validationf("unknown member %q", clip(name, 40))
 		}
@@ -68,6 +72,8 @@ func readDevice(w http.ResponseWriter, r *http.Request) (deviceRequest, error) {
 		return q, validationf("fingerprint must be 1 to %d visible ASCII characters", maxFingerprint)
 	case q.idempotencyKey != "" && !visibleASCII(q.idempotencyKey, 255):
 		return q, validationf("idempotency key must be 1 to 255 visible ASCII characters")
+	case q.nonce != "" && !visibleASCII(q.nonce, maxNonce):
+		return q, validationf("nonce must be 1 to %d visible ASCII characters", maxNonce)
 	}
 	return q, nil
 }
@@ -188,8 +194,14 @@ type leaseAnswer struct {
 	ServerTime     string `json:"server_time"`
 }
 
-func (s *Server) writeLease(w http.ResponseWriter, st *signingState, licenseID string, m leaseMark, interval time.Duration) error {
-	lease, err := st.signer.Lease(mint.Lease{ID: m.id, LicenseID: licenseID, Fingerprint: m.fpr, Status: m.status, IssuedAt: m.iat, ExpiresAt: m.exp})
+// maxNonce is the longest request nonce a device may send.
+const maxNonce = 64
+
+// writeLease signs the lease m describes, with the nonce of the request it
+// answers, and writes the answer.
+func (s *Server) writeLease(w http.ResponseWriter, st *signingState, licenseID string, m leaseMark, nonce string, interval time.Duration) error {
+	lease, err := st.signer.Lease(mint.Lease{ID: m.id, LicenseID: licenseID, Fingerprint: m.fpr, Status: m.status,
+		IssuedAt: m.iat, ExpiresAt: m.exp, Nonce: nonce})
 	if err != nil {
 		return err
 	}
@@ -298,7 +310,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, p *principal) 
 	}
 	mark := leaseMark{id: mint.NewID(mint.LeaseIDPrefix), fpr: q.fingerprint, status: license.LeaseActive, iat: iat, exp: exp}
 	s.beats.rememberLease(id, fp, mark)
-	return s.writeLease(w, st, id, mark, set.intervalFor(&l))
+	return s.writeLease(w, st, id, mark, q.nonce, set.intervalFor(&l))
 }
 
 func (s *Server) deviceEvent(r *http.Request, action string, l *License, fp, note string) Event {
@@ -349,7 +361,7 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal)
 		// Asked again faster than iat may advance: the newest lease,
 		// signed again, if it still says what a new one would.
 		if nl, ok := s.beats.newestLease(id, m.Fingerprint); ok && nl.iat.Equal(prev) && nl.status == status && nl.fpr == q.fingerprint {
-			return s.writeLease(w, st, id, nl, interval)
+			return s.writeLease(w, st, id, nl, q.nonce, interval)
 		}
 		return err
 	}
@@ -365,7 +377,7 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal)
 	s.beats.add(beat)
 	mark := leaseMark{id: mint.NewID(mint.LeaseIDPrefix), fpr: q.fingerprint, status: status, iat: iat, exp: exp}
 	s.beats.rememberLease(id, m.Fingerprint, mark)
-	return s.writeLease(w, st, id, mark, interval)
+	return s.writeLease(w, st, id, mark, q.nonce, interval)
 }
 
 // writeBeat stores one beat's bookkeeping before it is answered.

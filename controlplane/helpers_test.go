@@ -196,8 +196,8 @@ func (h *harness) lease(resp *heartbeat.Response, licenseID, fp string) *license
 	if err != nil {
 		h.t.Fatalf("lease does not verify: %v", err)
 	}
-	if l.LicenseID != licenseID || l.Fingerprint != fp || l.Status != resp.Status {
-		h.t.Fatalf("lease %+v, want licence %s, machine %s, status %s", l, licenseID, fp, resp.Status)
+	if l.LicenseID != licenseID || l.Fingerprint != fp || l.Status != resp.Status || l.Nonce == "" || l.Nonce != resp.Nonce {
+		h.t.Fatalf("lease %+v, want licence %s, machine %s, status %s, nonce %q", l, licenseID, fp, resp.Status, resp.Nonce)
 	}
 	return l
 }

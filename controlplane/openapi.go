@@ -171,7 +171,7 @@ func schemas() map[string]any {
 		"ResetRequest":      obj(map[string]any{"slot": map[string]any{"enum": []any{"primary", "secondary"}}}, "slot"),
 		"RenewRequest":      obj(map[string]any{"ttl": str}),
 		"DirectivesRequest": obj(map[string]any{"heartbeat_interval": nullStr, "grace": nullStr}),
-		"DeviceRequest":     obj(map[string]any{"token": str, "fingerprint": str, "idempotency_key": str}, "token", "fingerprint"),
+		"DeviceRequest":     obj(map[string]any{"token": str, "fingerprint": str, "idempotency_key": str, "nonce": str}, "token", "fingerprint"),
 		"LeaseAnswer":       obj(map[string]any{"status": map[string]any{"enum": []any{"active", "suspended", "revoked"}}, "lease": str, "next_heartbeat_s": integer, "server_time": str}),
 		"DeactivateAnswer":  obj(map[string]any{"success": boolean, "seat_held_until": str}),
 		"SweepAnswer": obj(map[string]any{"expired": strs, "dead": map[string]any{"type": "array", "items": obj(map[string]any{

@@ -69,6 +69,12 @@ type Request struct {
 	// Persist it before the first send (see [NewIdempotencyKey]) so that a
 	// retry after a crash does not bind twice.
 	IdempotencyKey string
+	// Nonce is sent with the request for the control plane to sign into the
+	// lease it answers with, so that the caller can tell the answer to this
+	// request from a genuine lease recorded earlier, or fetched by someone
+	// else, and replayed. Empty: the Client draws a fresh one
+	// ([NewNonce]) for every call and reports it in [Response.Nonce].
+	Nonce string
 }
 
 // Response is a success answer of activate or heartbeat. Status is one of
@@ -85,6 +91,16 @@ type Response struct {
 	NextHeartbeat time.Duration
 	// ServerTime is the control plane's clock; zero when absent or unparsable.
 	ServerTime time.Time
+	// Nonce is the nonce this request was sent with. A lease that answers
+	// it carries the same value in its nonce claim; check that after
+	// verifying the lease.
+	Nonce string
+}
+
+// NewNonce returns a fresh random request nonce (26 characters, 130 bits
+// from crypto/rand).
+func NewNonce() string {
+	return rand.Text()
 }
 
 // NewIdempotencyKey returns a fresh random key for [Request.IdempotencyKey]
@@ -142,7 +158,10 @@ func (c *Client) call(ctx context.Context, op string, r Request) (*Response, err
 	if err := r.check(op); err != nil {
 		return nil, err
 	}
-	payload := map[string]string{"token": r.Token, "fingerprint": r.Fingerprint}
+	if r.Nonce == "" {
+		r.Nonce = NewNonce()
+	}
+	payload := map[string]string{"token": r.Token, "fingerprint": r.Fingerprint, "nonce": r.Nonce}
 	if op == OpActivate {
 		payload["idempotency_key"] = r.IdempotencyKey
 	}
@@ -185,7 +204,11 @@ func (c *Client) call(ctx context.Context, op string, r Request) (*Response, err
 	if err != nil {
 		return nil, &Error{Op: op, StatusCode: res.StatusCode, Kind: ErrUnavailable, Err: err}
 	}
-	return parseResponse(op, res.StatusCode, res.Header, data, tooBig, time.Now())
+	resp, err := parseResponse(op, res.StatusCode, res.Header, data, tooBig, time.Now())
+	if resp != nil {
+		resp.Nonce = r.Nonce
+	}
+	return resp, err
 }
 
 // readBody reads at most limit bytes, reports whether there was more,
@@ -232,6 +255,8 @@ func (r Request) check(op string) error {
 		return fmt.Errorf("%w: empty token", ErrConfig)
 	case r.Fingerprint == "":
 		return fmt.Errorf("%w: empty fingerprint", ErrConfig)
+	case len(r.Nonce) > 64 || strings.IndexFunc(r.Nonce, notVisibleASCII) >= 0:
+		return fmt.Errorf("%w: nonce must be at most 64 visible ASCII characters", ErrConfig)
 	case op != OpActivate:
 		return nil
 	case r.IdempotencyKey == "":

@@ -36,8 +36,13 @@ func TestClientRequestShape(t *testing.T) {
 
 	calls := cp.Calls()
 	require.Len(t, calls, 3)
+	nonces := map[string]bool{}
 	for i, op := range []string{"activate", "heartbeat", "deactivate"} {
 		got := calls[i]
+		nonce := got.Body["nonce"]
+		assert.Len(t, nonce, 26, "every call carries a fresh nonce")
+		assert.False(t, nonces[nonce], "nonce %q sent twice", nonce)
+		nonces[nonce] = true
 		assert.Equal(t, http.MethodPost, got.Method)
 		assert.Equal(t, "/api/licenses/lic%2F..%2Fx%20y%3Fz%23/"+op, got.Path, "licence ID is path-escaped")
 		assert.Equal(t, op, got.Op)
@@ -53,6 +58,33 @@ func TestClientRequestShape(t *testing.T) {
 			assert.NotContains(t, got.Body, "idempotency_key")
 		}
 	}
+}
+
+// A caller's own nonce is sent as given and reported back with the answer,
+// so that the lease answering it can be told from a replayed one.
+func TestClientNonce(t *testing.T) {
+	cp := &fakeCP{}
+	c := newClient(cp)
+	ctx := context.Background()
+	r := req1
+
+	r.Nonce = "mine-1"
+	resp, err := c.Heartbeat(ctx, r)
+	require.NoError(t, err)
+	assert.Equal(t, "mine-1", resp.Nonce)
+	assert.Equal(t, "mine-1", cp.Calls()[0].Body["nonce"])
+
+	r.Nonce = ""
+	resp, err = c.Heartbeat(ctx, r)
+	require.NoError(t, err)
+	assert.Equal(t, cp.Calls()[1].Body["nonce"], resp.Nonce, "a drawn nonce is the one reported")
+
+	for _, bad := range []string{strings.Repeat("n", 65), "with space", "tab\t", "é"} {
+		r.Nonce = bad
+		_, err = c.Heartbeat(ctx, r)
+		assert.ErrorIs(t, err, heartbeat.ErrConfig, "nonce %q", bad)
+	}
+	assert.Len(t, cp.Calls(), 2, "a bad nonce is not sent")
 }
 
 func TestClientStatusTable(t *testing.T) {

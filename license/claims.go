@@ -259,6 +259,8 @@ func parseLeaseClaims(payload string, l *Lease) error {
 			if err == nil && l.Status != LeaseActive && l.Status != LeaseSuspended && l.Status != LeaseRevoked {
 				err = fail(ErrClaims, "lease status must be active, suspended or revoked")
 			}
+		case "nonce":
+			l.Nonce, err = readString(r, "nonce")
 		default:
 			err = r.Skip()
 		}

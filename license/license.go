@@ -46,6 +46,7 @@ type Lease struct {
 	Status      string    // "active", "suspended" or "revoked"
 	IssuedAt    time.Time // iat: server time when issued
 	ExpiresAt   time.Time // exp: end of the offline grace window
+	Nonce       string    // nonce: the request nonce this lease answers; "" when absent
 }
 
 // Lease statuses.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/licensekit/licensekit/fingerprint"
 	"github.com/licensekit/licensekit/grace"
+	"github.com/licensekit/licensekit/heartbeat"
 	"github.com/licensekit/licensekit/license"
 	"github.com/licensekit/licensekit/license/licensetest"
 )
@@ -36,6 +37,7 @@ type proxy struct {
 	answers  [][]byte // bodies of genuine 200 answers, in order
 	replay   []byte   // when set, every request is answered with it
 	twice    bool     // ask twice at once, answer the first, keep the second
+	ownNonce bool     // with twice: the second request is the proxy's own, with a nonce of its own
 	twin     []byte
 	rewrite  func(fpr string) string // rewrites the fingerprint a request sends
 	replayed int
@@ -45,7 +47,7 @@ func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, _ := io.ReadAll(req.Body)
 	req.Body.Close()
 	p.mu.Lock()
-	replay, twice, rewrite := p.replay, p.twice, p.rewrite
+	replay, twice, ownNonce, rewrite := p.replay, p.twice, p.ownNonce, p.rewrite
 	p.twice = false
 	if replay != nil {
 		p.replayed++
@@ -62,7 +64,7 @@ func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 			body, _ = json.Marshal(in)
 		}
 	}
-	send := func() (*http.Response, []byte, error) {
+	send := func(body []byte) (*http.Response, []byte, error) {
 		r := req.Clone(req.Context())
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
@@ -75,14 +77,22 @@ func (p *proxy) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = io.NopCloser(bytes.NewReader(data))
 		return resp, data, nil
 	}
-	resp, data, err := send()
+	resp, data, err := send(body)
 	if err == nil && resp.StatusCode == 200 {
 		p.mu.Lock()
 		p.answers = append(p.answers, data)
 		p.mu.Unlock()
 	}
 	if twice && err == nil {
-		if r2, d2, err2 := send(); err2 == nil && r2.StatusCode == 200 {
+		second := body
+		if ownNonce {
+			var in map[string]string
+			if json.Unmarshal(body, &in) == nil {
+				in["nonce"] = heartbeat.NewNonce()
+				second, _ = json.Marshal(in)
+			}
+		}
+		if r2, d2, err2 := send(second); err2 == nil && r2.StatusCode == 200 {
 			p.mu.Lock()
 			p.twin = d2
 			p.mu.Unlock()
@@ -147,45 +157,57 @@ func TestAttackReplayedLeaseCannotUndoVerdict(t *testing.T) {
 	})
 }
 
-// Attack 2: two beats answered at once give two genuine leases of the same
-// second. Offline, the clock goes back and the product locks; answering a
-// beat with the other twin must not clear the lock.
+// Attack 2, and leases banked by a proxy: the proxy sends a beat twice —
+// the product's own request again, or a request of its own made with the
+// token and fingerprint it has seen — and keeps the second answer. The
+// control plane issues it a second later, so it is even the newer lease.
+// Offline, the clock goes back and the product locks; answering a later
+// beat with the kept lease must not clear the lock: it answers another
+// request (its nonce), so it changes nothing.
 func TestAttackTwinLeaseCannotClearClockLock(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		r := newRig(t)
-		p := &proxy{next: r.cp}
-		r.cfg.HTTPClient = &http.Client{Transport: p}
-		m := r.open()
-		p.set(func(p *proxy) { p.twice = true })
-		time.Sleep(time.Hour) // the beat is sent twice; the product gets the first answer
-		synctest.Wait()
-		wantState(t, m, license.StateActive, nil)
-		var twin []byte
-		p.set(func(p *proxy) { twin = p.twin })
-		if twin == nil {
-			t.Fatal("no twin recorded")
-		}
-		first, _ := r.iss.Verifier().VerifyLease(leaseOf(t, p.answers[len(p.answers)-1]))
-		second, _ := r.iss.Verifier().VerifyLease(leaseOf(t, twin))
-		if first == nil || second == nil || !first.IssuedAt.Equal(second.IssuedAt) || first.ID == second.ID {
-			t.Fatalf("not twins: %+v %+v", first, second)
-		}
+	for _, tc := range []struct {
+		name     string
+		ownNonce bool
+	}{{"the same request twice", false}, {"the proxy's own request", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r := newRig(t)
+				p := &proxy{next: r.cp}
+				r.cfg.HTTPClient = &http.Client{Transport: p}
+				m := r.open()
+				p.set(func(p *proxy) { p.twice, p.ownNonce = true, tc.ownNonce })
+				time.Sleep(time.Hour) // the beat is sent twice; the product gets the first answer
+				synctest.Wait()
+				wantState(t, m, license.StateActive, nil)
+				var twin []byte
+				p.set(func(p *proxy) { twin = p.twin })
+				if twin == nil {
+					t.Fatal("no twin recorded")
+				}
+				first, _ := r.iss.Verifier().VerifyLease(leaseOf(t, p.answers[len(p.answers)-1]))
+				second, _ := r.iss.Verifier().VerifyLease(leaseOf(t, twin))
+				if first == nil || second == nil || first.Nonce == "" || (first.Nonce == second.Nonce) == tc.ownNonce ||
+					!second.IssuedAt.After(first.IssuedAt) || first.ID == second.ID {
+					t.Fatalf("not the lease wanted (the held-back answer the newer): %+v %+v", first, second)
+				}
 
-		r.cp.SetDown(true)
-		time.Sleep(5 * 24 * time.Hour)
-		r.offset.Store(int64(-3 * 24 * time.Hour))
-		time.Sleep(10 * time.Minute)
-		synctest.Wait()
-		wantState(t, m, license.StateLocked, license.ErrClockTampered)
+				r.cp.SetDown(true)
+				time.Sleep(5 * 24 * time.Hour)
+				r.offset.Store(int64(-3 * 24 * time.Hour))
+				time.Sleep(10 * time.Minute)
+				synctest.Wait()
+				wantState(t, m, license.StateLocked, license.ErrClockTampered)
 
-		p.set(func(p *proxy) { p.replay = twin })
-		r.cp.SetDown(false)
-		for range 3 {
-			time.Sleep(time.Hour)
-			synctest.Wait()
-			wantState(t, m, license.StateLocked, license.ErrClockTampered)
-		}
-	})
+				p.set(func(p *proxy) { p.replay = twin })
+				r.cp.SetDown(false)
+				for range 3 {
+					time.Sleep(time.Hour)
+					synctest.Wait()
+					wantState(t, m, license.StateLocked, license.ErrClockTampered)
+				}
+			})
+		})
+	}
 }
 
 // Attack 3a: a heartbeat answered while the clock is set 299 days back

@@ -2,6 +2,7 @@ package license
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"time"
 
@@ -54,7 +55,7 @@ func (m *Manager) handle(r heartbeat.Result) {
 	now := m.now()
 	switch {
 	case r.Err == nil:
-		m.accept(r.Response.Lease)
+		m.accept(r.Response.Lease, r.Response.Nonce)
 	case errors.Is(r.Err, heartbeat.ErrRejected):
 		// A refusal that says nothing about the licence (400, 401, 501,
 		// a proxy's 404): it neither renews nor takes anything away.
@@ -83,12 +84,18 @@ func (m *Manager) handle(r heartbeat.Result) {
 // accept verifies and stores a lease from a successful answer. A lease that
 // does not verify, or is for another licence or machine, is treated like
 // a transport failure: it changes nothing. m.mu must be held.
-func (m *Manager) accept(token string) {
+func (m *Manager) accept(token, nonce string) {
 	l, err := m.verifier.VerifyLease(token)
 	switch {
 	case err != nil:
 	case l.LicenseID != m.lic.ID:
 		err = fail(ErrClaims, "lease is for licence "+quote(l.LicenseID))
+	case nonce == "" || subtle.ConstantTimeCompare([]byte(l.Nonce), []byte(nonce)) != 1:
+		// An answer carries the nonce of the request it answers. Without
+		// this, a genuine lease recorded earlier — or fetched by a proxy
+		// with this machine's token and fingerprint and kept for later —
+		// would restart the offline window whenever it is played back.
+		err = fail(ErrClaims, "lease does not answer this request (nonce)")
 	case l.Fingerprint != m.fp.String():
 		// An answer names exactly the fingerprint this machine sent. The
 		// tolerance of a changed component is for a stored lease read

@@ -32,6 +32,7 @@ func startFloor() (*floor, error) {
 		var q struct {
 			Token       string `json:"token"`
 			Fingerprint string `json:"fingerprint"`
+			Nonce       string `json:"nonce"`
 		}
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 		dec.DisallowUnknownFields()
@@ -41,7 +42,7 @@ func startFloor() (*floor, error) {
 		}
 		now := time.Now().UTC().Truncate(time.Second)
 		lease, err := signer.Lease(mint.Lease{LicenseID: r.PathValue("id"), Fingerprint: q.Fingerprint,
-			Status: license.LeaseActive, IssuedAt: now, ExpiresAt: now.Add(336 * time.Hour)})
+			Status: license.LeaseActive, IssuedAt: now, ExpiresAt: now.Add(336 * time.Hour), Nonce: q.Nonce})
 		if err != nil {
 			http.Error(w, `{"error":{"code":"INTERNAL","message":"sign"}}`, http.StatusInternalServerError)
 			return

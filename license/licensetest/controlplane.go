@@ -300,6 +300,7 @@ func (cp *ControlPlane) serve(w http.ResponseWriter, r *http.Request) {
 		Token          string `json:"token"`
 		Fingerprint    string `json:"fingerprint"`
 		IdempotencyKey string `json:"idempotency_key"`
+		Nonce          string `json:"nonce"`
 	}
 	data, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	jsonErr := json.Unmarshal(data, &body)
@@ -320,7 +321,7 @@ func (cp *ControlPlane) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	status, answer := cp.answer(op, id, body.Token, body.Fingerprint, body.IdempotencyKey, jsonErr)
+	status, answer := cp.answer(op, id, body.Token, body.Fingerprint, body.IdempotencyKey, body.Nonce, jsonErr)
 	rec.Answer = status
 	cp.log(rec)
 	w.Header().Set("Content-Type", "application/json")
@@ -335,7 +336,7 @@ func (cp *ControlPlane) log(rec Received) {
 }
 
 // answer decides a device call.
-func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (int, any) {
+func (cp *ControlPlane) answer(op, id, token, fpr, key, nonce string, jsonErr error) (int, any) {
 	if jsonErr != nil || token == "" || fpr == "" {
 		return errorBody(http.StatusBadRequest, "VALIDATION", "token and fingerprint are required")
 	}
@@ -392,7 +393,7 @@ func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (i
 		return http.StatusOK, map[string]bool{"success": true}
 	}
 	iat, exp := l.leaseTimes(now, cp.grace)
-	lease, err := cp.issuer.signLease(iat, exp, id, fpr, l.status)
+	lease, err := cp.issuer.signLease(iat, exp, id, fpr, l.status, nonce)
 	if err != nil {
 		return errorBody(http.StatusInternalServerError, "INTERNAL", "signing failed")
 	}
@@ -406,31 +407,27 @@ func (cp *ControlPlane) answer(op, id, token, fpr, key string, jsonErr error) (i
 }
 
 // leaseTimes returns the iat and exp of the next lease for the licence,
-// following the order products rely on: leases count by their signed iat
-// alone, and one of the same second as the newest a machine holds changes
-// nothing there. So iat never goes back, and a lease whose status differs
-// from the previous one's (a verdict: revoked, suspended, restored) is
-// issued strictly after it, if need be one second in the future. A lease
-// of the same status in the same second is a harmless twin. exp is server
-// time plus the grace window, never moved by that second.
+// following the order products rely on: a lease counts only if its signed
+// iat is strictly later than every lease the machine accepted. So
+// successive leases have strictly increasing iat — the next second after
+// the previous lease's if need be, even in the future — and a verdict
+// (revoked, suspended, restored) is never lost to a lease of the same
+// second. Twin leases cannot be banked and played back: each carries the
+// nonce of the request it answers. exp is server time plus the grace
+// window, never moved by that second.
 func (l *cpLicense) leaseTimes(now time.Time, grace time.Duration) (iat, exp time.Time) {
 	now = now.Truncate(time.Second)
 	iat = now
-	if !l.lastIat.IsZero() {
-		if iat.Before(l.lastIat) {
-			iat = l.lastIat
-		}
-		if l.status != l.lastStatus && !iat.After(l.lastIat) {
-			iat = l.lastIat.Add(time.Second)
-		}
+	if !l.lastIat.IsZero() && !iat.After(l.lastIat) {
+		iat = l.lastIat.Add(time.Second)
 	}
 	return iat, now.Add(grace)
 }
 
 // signLease signs a lease without failing the test: it runs on the
 // control plane's goroutines, where t.Fatal must not be called.
-func (i *Issuer) signLease(iat, exp time.Time, licenseID, fpr, status string) (string, error) {
-	return i.mintLease(iat, licenseID, fpr, status, exp.Sub(iat))
+func (i *Issuer) signLease(iat, exp time.Time, licenseID, fpr, status, nonce string) (string, error) {
+	return i.mintLease(iat, exp, licenseID, fpr, status, nonce)
 }
 
 // sameMachine compares a fingerprint sent now with the recorded one, with

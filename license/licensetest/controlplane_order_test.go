@@ -25,11 +25,12 @@ func (r *cpRig) beat(t *testing.T, fpr string) *license.Lease {
 	return l
 }
 
-// Leases for one licence never go back in iat, and a verdict issued in the
-// same second as the lease it overrides comes one second after it, so a
-// product that counts a lease only if it is strictly newer never drops a
-// verdict. Two beats of one status in one second get twins of the same
-// iat, which such a product ignores.
+// Successive leases for one licence have strictly increasing iat, so a
+// product that counts a lease only if it is strictly newer never drops
+// one — a verdict issued in the same second as the lease it overrides
+// included. A second beat in the same second gets the next second; each
+// lease carries its request's nonce, so a held-back one cannot be played
+// back as the answer to another request.
 func TestControlPlaneLeaseOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newCP(t)
@@ -38,9 +39,11 @@ func TestControlPlaneLeaseOrder(t *testing.T) {
 		}
 		a := r.beat(t, "machine-A")
 		twin := r.beat(t, "machine-A") // the same second (synctest time stands still)
-		if !twin.IssuedAt.Equal(a.IssuedAt) || twin.ID == a.ID {
-			t.Fatalf("twins: iat %v and %v, ids %s %s", a.IssuedAt, twin.IssuedAt, a.ID, twin.ID)
+		if !twin.IssuedAt.Equal(a.IssuedAt.Add(time.Second)) || twin.ID == a.ID || twin.Nonce == a.Nonce || twin.Nonce == "" {
+			t.Fatalf("second beat of a second: iat %v after %v, ids %s %s, nonces %q %q",
+				twin.IssuedAt, a.IssuedAt, twin.ID, a.ID, twin.Nonce, a.Nonce)
 		}
+		a = twin
 		r.cp.Revoke(r.lic)
 		revoked := r.beat(t, "machine-A") // still the same second
 		if revoked.Status != license.LeaseRevoked || !revoked.IssuedAt.After(a.IssuedAt) {
@@ -54,10 +57,10 @@ func TestControlPlaneLeaseOrder(t *testing.T) {
 		if !restored.IssuedAt.After(revoked.IssuedAt) {
 			t.Fatalf("restore after the verdict: iat %v, verdict %v", restored.IssuedAt, revoked.IssuedAt)
 		}
-		// The bumped iat is one second ahead of the clock; the next lease,
-		// of the same status, does not go back below it.
+		// The bumped iat is ahead of the clock; the next lease does not go
+		// back below it.
 		again := r.beat(t, "machine-A")
-		if again.IssuedAt.Before(restored.IssuedAt) {
+		if !again.IssuedAt.After(restored.IssuedAt) {
 			t.Fatalf("iat went back: %v after %v", again.IssuedAt, restored.IssuedAt)
 		}
 		time.Sleep(time.Hour)

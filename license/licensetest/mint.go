@@ -292,13 +292,13 @@ func (i *Issuer) sign(n int, header map[string]any, payload []byte) (string, err
 }
 
 // mintLease signs a lease of the control plane with the first key.
-func (i *Issuer) mintLease(now time.Time, licenseID, fpr, status string, grace time.Duration) (string, error) {
+func (i *Issuer) mintLease(iat, exp time.Time, licenseID, fpr, status, nonce string) (string, error) {
 	s := i.signers[0]
 	if s == nil {
 		return "", fmt.Errorf("licensetest: mint refuses the %s key %q for leases", i.keys[0].Alg, i.keys[0].KID)
 	}
-	now = now.Truncate(time.Second)
-	return s.Lease(mint.Lease{LicenseID: licenseID, Fingerprint: fpr, Status: status, IssuedAt: now, ExpiresAt: now.Add(grace)})
+	return s.Lease(mint.Lease{LicenseID: licenseID, Fingerprint: fpr, Status: status,
+		IssuedAt: iat.Truncate(time.Second), ExpiresAt: exp.Truncate(time.Second), Nonce: nonce})
 }
 
 func randomHex(n int) string {

@@ -22,11 +22,12 @@ type Lease struct {
 	IssuedAt    time.Time // iat: server time; zero means the signer's clock now
 	ExpiresAt   time.Time // exp: iat + the grace window; required, after IssuedAt
 	Offline     bool      // "offline": true for an air-gapped activation's lease; omitted when false
+	Nonce       string    // "nonce": the request's nonce this lease answers; omitted when empty
 }
 
 // Lease returns a lease token for l: a compact JWS with the header
 // {"alg", "kid", "typ": "lease+jwt"} and the claims iss, sub, jti, fpr,
-// status, iat, exp and, when set, offline. Missing or invalid claims, and a
+// status, iat, exp and, when set, offline and nonce. Missing or invalid claims, and a
 // signer without an issuer, are refused with an error wrapping [ErrClaims].
 //
 // This is the control plane's hot path: the header is encoded once per
@@ -51,7 +52,7 @@ func (s *Signer) leasePayload(p []byte, l *Lease) ([]byte, error) {
 		return nil, fmt.Errorf("%w: lease fpr is required", ErrClaims)
 	case l.ExpiresAt.IsZero():
 		return nil, fmt.Errorf("%w: lease exp is required", ErrClaims)
-	case !utf8.ValidString(l.ID) || !utf8.ValidString(l.LicenseID) || !utf8.ValidString(l.Fingerprint):
+	case !utf8.ValidString(l.ID) || !utf8.ValidString(l.LicenseID) || !utf8.ValidString(l.Fingerprint) || !utf8.ValidString(l.Nonce):
 		return nil, fmt.Errorf("%w: a lease claim is not valid UTF-8", ErrClaims)
 	}
 	switch l.Status {
@@ -87,6 +88,9 @@ func (s *Signer) leasePayload(p []byte, l *Lease) ([]byte, error) {
 	p = appendIntMember(p, "exp", expS)
 	if l.Offline {
 		p = append(appendMember(p, "offline", false), "true"...)
+	}
+	if l.Nonce != "" {
+		p = appendStringMember(p, "nonce", l.Nonce, false)
 	}
 	return append(p, '}'), nil
 }

@@ -36,21 +36,22 @@ type leaseJSON struct {
 	Iat     int64  `json:"iat"`
 	Exp     int64  `json:"exp"`
 	Offline bool   `json:"offline,omitempty"`
+	Nonce   string `json:"nonce,omitempty"`
 }
 
 func FuzzLeaseClaims(f *testing.F) {
-	f.Add("lse_1", "lic_1", "fpr_1", int64(0), int64(1209600), false)
-	f.Add("", "lic_\"\\\n", "fpr\u2028<&>", int64(1700000000), int64(1700000001), true)
-	f.Add("ü", "\x00", "😀", int64(253370764799-1), int64(253370764799), false)
+	f.Add("lse_1", "lic_1", "fpr_1", int64(0), int64(1209600), false, "")
+	f.Add("", "lic_\"\\\n", "fpr\u2028<&>", int64(1700000000), int64(1700000001), true, "n\"\u2029")
+	f.Add("ü", "\x00", "😀", int64(253370764799-1), int64(253370764799), false, "NONCE26CHARSABCDEFGHIJKLMN")
 	k := testKeys(f)[0]
 	s, err := mint.NewSigner(k, mint.WithIssuer("acme \"quoted\""))
 	require.NoError(f, err)
-	f.Fuzz(func(t *testing.T, id, licID, fpr string, iat, exp int64, offline bool) {
+	f.Fuzz(func(t *testing.T, id, licID, fpr string, iat, exp int64, offline bool, nonce string) {
 		l := mint.Lease{ID: id, LicenseID: licID, Fingerprint: fpr, Status: license.LeaseRevoked,
-			IssuedAt: time.Unix(iat, 0), ExpiresAt: time.Unix(exp, 0), Offline: offline}
+			IssuedAt: time.Unix(iat, 0), ExpiresAt: time.Unix(exp, 0), Offline: offline, Nonce: nonce}
 		tok, err := s.Lease(l)
 		valid := licID != "" && fpr != "" && iat >= 0 && exp > iat && exp < 253370764800 &&
-			utf8.ValidString(id) && utf8.ValidString(licID) && utf8.ValidString(fpr)
+			utf8.ValidString(id) && utf8.ValidString(licID) && utf8.ValidString(fpr) && utf8.ValidString(nonce)
 		if !valid {
 			assert.ErrorIs(t, err, mint.ErrClaims, "%+v", l)
 			return
@@ -61,7 +62,7 @@ func FuzzLeaseClaims(f *testing.F) {
 			id, _ = got["jti"].(string)
 			assert.Regexp(t, `^lse_[0-9a-f]{24}$`, id)
 		}
-		want := viaEncodingJSON(t, leaseJSON{Iss: s.Issuer(), Sub: licID, Jti: id, Fpr: fpr, Status: l.Status, Iat: iat, Exp: exp, Offline: offline})
+		want := viaEncodingJSON(t, leaseJSON{Iss: s.Issuer(), Sub: licID, Jti: id, Fpr: fpr, Status: l.Status, Iat: iat, Exp: exp, Offline: offline, Nonce: nonce})
 		assert.Equal(t, want, got)
 	})
 }
