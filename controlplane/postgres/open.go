@@ -101,7 +101,8 @@ func parseURL(rawURL string) (*pgxpool.Config, error) {
 		return nil, fmt.Errorf("%w: not a URL: %v", ErrOpen, err)
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return nil, fmt.Errorf("%w: %s: want a postgres:// URL", ErrOpen, redact(rawURL))
+		// Not echoed: it may be a key=value string with a password in it.
+		return nil, fmt.Errorf("%w: scheme %.20q: want a postgres:// URL", ErrOpen, u.Scheme)
 	}
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {

@@ -73,7 +73,6 @@ func adminExec(t testing.TB, rawURL string, sqls ...string) {
 	}
 }
 
-
 func TestConformance(t *testing.T) {
 	serverURL(t)
 	storetest.Run(t, func(t *testing.T) controlplane.Store {
