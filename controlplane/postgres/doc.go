@@ -63,5 +63,7 @@
 // database whose version is newer than this binary knows
 // ([controlplane.ErrSchemaTooNew]). Identifiers are stored COLLATE "C" and
 // so sort byte by byte, as in the other stores; times are timestamptz, to
-// the microsecond.
+// the microsecond. PostgreSQL indexes an entry of at most about 2.7 KB
+// once compressed: an identifier longer than that (the server takes none
+// over 256 characters) is refused with [controlplane.ErrInvalid].
 package postgres

@@ -61,7 +61,8 @@ func sentinelOf(code string) error {
 		return controlplane.ErrUnavailable
 	}
 	switch {
-	case strings.HasPrefix(code, "22"): // data exception: a value the database refuses
+	case strings.HasPrefix(code, "22"), // data exception: a value the database refuses
+		strings.HasPrefix(code, "54"): // program limit: an index entry over ~2.7 KB
 		return controlplane.ErrInvalid
 	default:
 		// 08 connection, 53 resources, 57 shutdown, 58 system, and the

@@ -32,6 +32,7 @@ func TestFailMapsDriverErrors(t *testing.T) {
 		{context.Background(), pg("53300"), []error{controlplane.ErrUnavailable}},
 		{context.Background(), pg("22021"), []error{controlplane.ErrInvalid}},
 		{context.Background(), pg("22008"), []error{controlplane.ErrInvalid}},
+		{context.Background(), pg("54000"), []error{controlplane.ErrInvalid}},
 		{context.Background(), io.ErrUnexpectedEOF, []error{controlplane.ErrUnavailable}},
 		{context.Background(), errors.New("closed pool"), []error{controlplane.ErrUnavailable}},
 		{context.Background(), fmt.Errorf("x: %w", controlplane.ErrNotFound), []error{controlplane.ErrNotFound}},
