@@ -157,7 +157,7 @@ func TestTwoStoresSweepOnce(t *testing.T) {
 	wg.Go(func() {
 		var beats []controlplane.Beat
 		for i := licences - 1; i >= 0; i-- {
-			for j := machines - 1; j >= 0; j -= 2 {
+			for j := machines - 2; j >= 0; j -= 2 {
 				at := t0.Add(time.Minute)
 				beats = append(beats, controlplane.Beat{LicenseID: fmt.Sprintf("lic_%03d", i), Fingerprint: fmt.Sprintf("fp_%d", j),
 					At: at, DueAt: at.Add(time.Hour), LeaseIssuedAt: at, LeaseExpiresAt: at.Add(72 * time.Hour)})
