@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +215,23 @@ func FuzzKeyValues(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A kid that starts with '-' is an argument, not flags, where a kid is
+// expected; elsewhere, and after "--", arguments are left as they are.
+func TestProtectKIDs(t *testing.T) {
+	kid := "-_1UgCs5lJSryZD6OK7D_Ze5mUEIC-tDbuj3PZtMF58"
+	cases := []struct{ in, want []string }{
+		{[]string{"signing-keys", "activate", kid}, []string{"signing-keys", "activate", "--", kid}},
+		{[]string{"-o", "json", "signing-keys", "retire", kid, "--url", "x"}, []string{"-o", "json", "signing-keys", "retire", "--", kid, "--url", "x"}},
+		{[]string{"signing-keys", "activate", "--", kid}, []string{"signing-keys", "activate", "--", kid}},
+		{[]string{"signing-keys", "activate", "-o", "json"}, []string{"signing-keys", "activate", "-o", "json"}},
+		{[]string{"licenses", "show", kid}, []string{"licenses", "show", kid}},
+		{[]string{"signing-keys", "activate", "3q2-7wEyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}, []string{"signing-keys", "activate", "3q2-7wEyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},
+	}
+	for _, c := range cases {
+		if got := protectKIDs(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("protectKIDs(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
 }

@@ -56,6 +56,43 @@ type app struct {
 
 // Run runs licensectl with args (without the program name) and returns
 // the exit code. It prints data to env.Stdout and messages to env.Stderr.
+// protectKIDs returns args with "--" put before a signing key's id that
+// starts with '-' (a thumbprint is base64url, so one in 32 does): without
+// it, "signing-keys activate -_1Ug…" would read the kid as flags. An id is
+// taken for a kid only where one is expected, right after "signing-keys
+// activate" or "signing-keys retire", and only in the shape of one.
+func protectKIDs(args []string) []string {
+	for i := 0; i+2 < len(args); i++ {
+		if args[i] != "signing-keys" || (args[i+1] != "activate" && args[i+1] != "retire") {
+			continue
+		}
+		for j := i + 2; j < len(args); j++ {
+			if args[j] == "--" {
+				break
+			}
+			if looksLikeKID(args[j]) && strings.HasPrefix(args[j], "-") {
+				out := append(append(append([]string{}, args[:j]...), "--"), args[j:]...)
+				return out
+			}
+		}
+	}
+	return args
+}
+
+// looksLikeKID reports whether s has the shape of an RFC 7638 SHA-256
+// thumbprint: 43 characters of the base64url alphabet.
+func looksLikeKID(s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func Run(ctx context.Context, args []string, env Env) int {
 	if env.Stdin == nil {
 		env.Stdin = strings.NewReader("")
@@ -74,7 +111,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	a := &app{env: env}
 	root := a.root()
-	root.SetArgs(args)
+	root.SetArgs(protectKIDs(args))
 	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
