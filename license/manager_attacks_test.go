@@ -295,7 +295,7 @@ func TestAttackKillCyclesGainNothing(t *testing.T) {
 			base := time.Now()
 			synctest.Test(t, func(t *testing.T) {
 				r := newRig(t)
-				r.cfg.Now = func() time.Time { return base.Add(time.Now().Sub(base.Round(0)) + time.Duration(r.offset.Load())) }
+				r.cfg.Now = func() time.Time { return base.Add(time.Since(base.Round(0)) + time.Duration(r.offset.Load())) }
 				r.cfg.OnChange = nil
 				r.cp.SetGrace(6 * time.Hour)
 				m := r.open()
@@ -320,7 +320,7 @@ func TestAttackKillCyclesGainNothing(t *testing.T) {
 						t.Fatalf("cycle %d: the mark on disk lags the clock by %v", cycles, lag)
 					}
 					if tc.toMark && !st.HighWater.IsZero() {
-						r.offset.Store(int64(st.HighWater.Sub(time.Now())))
+						r.offset.Store(int64(time.Until(st.HighWater)))
 					} else {
 						r.offset.Add(-int64(29 * time.Minute))
 					}
