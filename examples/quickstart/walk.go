@@ -2,41 +2,39 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net/http/httptest"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/licensekit/licensekit/license"
-	"github.com/licensekit/licensekit/license/licensetest"
 )
 
-// stand is the small licensetest.TB an Issuer reports through outside a
-// test: a failure panics, and run turns the panic into an error.
-type stand struct{}
-
-func (stand) Helper()                           {}
-func (stand) Fatalf(format string, args ...any) { panic(fmt.Errorf(format, args...)) }
+// sceneTimeout bounds how long a scene may take to reach its state. The
+// product contacts the control plane as soon as it starts, so a scene
+// takes milliseconds; the bound only turns a hang into a clear failure.
+const sceneTimeout = 20 * time.Second
 
 // walk holds what the scenes share.
 type walk struct {
 	w      io.Writer
+	v      *vendor
+	net    *network
 	cfg    license.Config
-	cp     *licensetest.ControlPlane
-	lic    string
-	offset atomic.Int64 // how far the product's clock is set from the real one
+	lic    *licenseJSON     // the licence as issued
+	kf     *license.KeyFile // the key file as first downloaded
+	offset atomic.Int64     // how far the product's clock is set from the real one
+	last   license.Status   // the status the previous scene ended on
 }
 
-// run narrates the walk-through to w.
+// run narrates the walk-through to w. Everything it makes lives in a
+// temporary directory that is removed at the end.
 func run(ctx context.Context, w io.Writer) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
 	dir, err := os.MkdirTemp("", "licensekit-quickstart-")
 	if err != nil {
 		return err
@@ -44,134 +42,146 @@ func run(ctx context.Context, w io.Writer) (err error) {
 	defer os.RemoveAll(dir)
 
 	k := &walk{w: w}
-	k.say("1. The vendor has a signing key and mints a licence for a customer.")
-	iss := licensetest.NewIssuer(stand{}, licensetest.WithIssuerName("acme"))
-	keyFile := filepath.Join(dir, "license.json")
-	if err := os.WriteFile(keyFile, iss.KeyFile(licensetest.WithMint(
-		licensetest.AudienceString("Example Clinic"),
-		licensetest.Capabilities("reports:read", "reports:export"),
-		licensetest.IssuedAt(time.Now().Add(-30*24*time.Hour)), // bought a month ago
-		licensetest.ExpiresIn(365*24*time.Hour),
-	)), 0o600); err != nil {
-		return err
-	}
-	lic, err := iss.Verifier(license.WithIssuer("acme")).VerifyKeyFile(mustLoad(keyFile))
+	k.say("1. The vendor starts its control plane: the reference server over a SQLite database,")
+	k.say("   listening on loopback (in production: go run ./examples/server).")
+	cp, err := startControlPlane(ctx, dir)
 	if err != nil {
+		return fmt.Errorf("starting the control plane: %w", err)
+	}
+	defer func() { err = errors.Join(err, cp.close()) }()
+	k.say("   $ CP=%s", cp.URL)
+	k.say("   $ ADMIN_KEY=…   # the bootstrap super_admin key: LICENSEKIT_ADMIN_KEY (generated for this run, never shown)")
+	k.v = &vendor{say: k.say, base: cp.URL, key: string(cp.adminKey), hc: &http.Client{Timeout: 10 * time.Second}}
+	if err := k.issue(ctx, dir); err != nil {
 		return err
 	}
-	k.lic = lic.ID
-	k.say("   key file %s: licence %s for %v, capabilities %v, expires %s",
-		filepath.Base(keyFile), lic.ID, lic.Audience, lic.Capabilities, lic.ExpiresAt.Format("2006-01-02"))
-
-	k.say("2. The vendor's control plane runs (here on loopback).")
-	k.cp = licensetest.NewControlPlane(iss)
-	srv := httptest.NewServer(k.cp)
-	defer srv.Close()
-	k.say("   %s", srv.URL)
-
-	k.cfg = license.Config{
-		Keys:      iss.Keyring(), // a real product embeds these with //go:embed
-		KeyFile:   keyFile,
-		AppID:     "quickstart-app",
-		ServerURL: srv.URL,
-		StateDir:  filepath.Join(dir, "state"),
-		Issuer:    "acme",
-		// A fixed machine identity, so the walk-through runs anywhere
-		// (containers often have no machine id). Products leave it empty
-		// or set LICENSEKIT_MACHINE_ID to a pod's stable identity.
-		MachineID: "quickstart-machine",
-		Now:       func() time.Time { return time.Now().Add(time.Duration(k.offset.Load())) },
-	}
+	k.say("")
 	return k.scenes(ctx)
 }
 
-// scene is one step of the walk: it narrates, changes the world, and
-// restarts the product, which must reach want.
-type scene struct {
-	say  string // narration; "" continues the previous scene
-	act  func()
-	want license.State
-	then func(*license.Manager) // optional, run while the product is up
-}
+// issue has the vendor issue a licence and download what the customer and
+// the product need, then checks the key file offline as a product would.
+func (k *walk) issue(ctx context.Context, dir string) error {
+	k.say("")
+	k.say("2. The vendor issues a licence for a customer through the admin API, downloads its key")
+	k.say("   file for the customer, and the public keys (JWKS) that the product embeds.")
+	lic, err := k.v.issue(ctx, map[string]any{
+		"tenant_id":    "ten_clinic",
+		"audience":     "Example Clinic",
+		"plan":         "yearly",
+		"capabilities": []string{"reports:read", "reports:export"},
+	})
+	if err != nil {
+		return err
+	}
+	k.lic = lic
+	k.say("   licence %s: %s, plan %s, expires %s", lic.ID, lic.Status, lic.Plan, lic.ExpiresAt.Format(time.DateOnly))
+	keyFile, err := k.v.keyFile(ctx, lic.ID)
+	if err != nil {
+		return err
+	}
+	jwks, err := k.v.jwks(ctx)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "license.json")
+	if err := os.WriteFile(path, keyFile, 0o600); err != nil {
+		return err
+	}
 
-func (k *walk) scenes(ctx context.Context) error {
-	for _, sc := range []scene{
-		{"3. The product starts: it activates the licence on this machine and stores a signed lease.",
-			func() {}, license.StateActive, func(m *license.Manager) {
-				k.say("   Require(%q) = %v", "reports:export", errString(m.Require("reports:export")))
-				k.say("   Require(%q) = %v", "admin", errString(m.Require("admin")))
-			}},
-		{"4. The network goes down. The product runs on its lease's offline grace.",
-			func() { k.cp.SetDown(true) }, license.StateGrace, func(m *license.Manager) {
-				left := m.Status().GraceLeft(k.cfg.Now())
-				k.say("   grace left: %.1f days, until %s", left.Hours()/24, m.Status().GraceDeadline.Format(time.RFC3339))
-			}},
-		{"5. Still offline, someone sets the clock back two days to stretch the grace.",
-			func() { k.offset.Store(int64(-48 * time.Hour)) }, license.StateLocked, nil},
-		{"   The clock is put right; the network comes back; the control plane vouches for the clock.",
-			func() { k.offset.Store(0); k.cp.SetDown(false) }, license.StateActive, nil},
-		{"6. The vendor suspends the subscription, then restores it.",
-			func() { k.cp.Suspend(k.lic) }, license.StateSuspended, nil},
-		{"", func() { k.cp.Restore(k.lic) }, license.StateActive, nil},
-		{"7. The vendor revokes the licence. Unplugging the network does not help: it is on disk.",
-			func() { k.cp.Revoke(k.lic) }, license.StateLocked, nil},
-		{"", func() { k.cp.SetDown(true) }, license.StateLocked, nil},
-	} {
-		if sc.say != "" {
-			k.say("%s", sc.say)
-		}
-		sc.act()
-		if err := k.start(ctx, sc.want, sc.then); err != nil {
-			return err
-		}
+	k.say("")
+	k.say("3. Offline, with nothing but the public keys, the key file verifies:")
+	k.say("   keys, _ := license.ParseKeyring(jwks)")
+	k.say("   lic, err := license.NewVerifier(keys, license.WithIssuer(%q)).VerifyKeyFile(kf)", issuer)
+	keys, err := license.ParseKeyring(jwks)
+	if err != nil {
+		return err
+	}
+	if k.kf, err = license.ParseKeyFile(keyFile); err != nil {
+		return err
+	}
+	got, err := license.NewVerifier(keys, license.WithIssuer(issuer)).VerifyKeyFile(k.kf)
+	if err != nil {
+		return fmt.Errorf("the key file does not verify: %w", err)
+	}
+	k.say("   licence %s for %q, capabilities %v, %s slot, expires %s",
+		got.ID, strings.Join(got.Audience, ", "), got.Capabilities, got.Slot, got.ExpiresAt.Format(time.DateOnly))
+
+	k.net = &network{base: http.DefaultTransport.(*http.Transport).Clone()}
+	k.cfg = license.Config{
+		Keys:      keys, // a real product embeds these with //go:embed
+		KeyFile:   path,
+		AppID:     "quickstart-app",
+		ServerURL: k.v.base,
+		StateDir:  filepath.Join(dir, "state"),
+		Issuer:    issuer,
+		// A fixed machine identity, so the walk-through runs anywhere
+		// (containers often have no machine id). Products leave it empty
+		// or set LICENSEKIT_MACHINE_ID to a pod's stable identity.
+		MachineID:  "quickstart-machine",
+		HTTPClient: k.net.client(),
+		Now:        func() time.Time { return time.Now().Add(time.Duration(k.offset.Load())) },
 	}
 	return nil
 }
 
-// start opens the product's manager, waits until it reaches want (its
-// first contact with the control plane happens at once), reports the
-// state, runs then, and closes the manager again.
-func (k *walk) start(ctx context.Context, want license.State, then func(*license.Manager)) error {
+// start opens the product's licence manager, waits until it has tried the
+// control plane (its first call goes out at once) and reached the scene's
+// state, reports that state, runs the scene's then, and stops the product.
+func (k *walk) start(ctx context.Context, sc scene) (err error) {
 	m, err := license.Open(ctx, k.cfg)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for m.Status().State != want && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	defer func() { err = errors.Join(err, m.Close()) }()
+	deadline := time.Now().Add(sceneTimeout)
+	for !k.settled(m.Status(), sc) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	st := m.Status()
-	line := "   → state: " + st.State.String()
-	if st.Err != nil {
-		line += " (" + license.Code(st.Err) + ")"
+	k.say("   → state: %s", describe(st))
+	if !k.settled(st, sc) {
+		want := sc.want.String()
+		if sc.code != "" {
+			want += " (" + sc.code + ")"
+		}
+		return fmt.Errorf("the product is %s after %v, want %s (last error: %v)", describe(st), sceneTimeout, want, st.LastError)
 	}
-	k.say("%s", line)
-	if st.State != want {
-		return fmt.Errorf("state %v (%v), want %v", st.State, st.Err, want)
+	if errors.Is(st.LastError, errUnplugged) {
+		k.say("   (its calls to the control plane fail: the network is unplugged)")
 	}
-	if then != nil {
-		then(m)
+	k.last = st
+	if sc.then != nil {
+		return sc.then(ctx, m)
 	}
 	return nil
 }
 
+// settled reports whether st is the scene's end: the product has heard
+// from the control plane (or, with the network down, failed to reach it)
+// since it started (or, when the scene expects a refusal, been refused),
+// and is in the scene's state for the scene's reason.
+func (k *walk) settled(st license.Status, sc scene) bool {
+	tried := !st.LastContact.IsZero()
+	if k.net.down.Load() || sc.refused {
+		tried = st.LastError != nil
+	}
+	return tried && st.State == sc.want && license.Code(st.Err) == sc.code
+}
+
+// describe is a state as the narration shows it: "locked (REVOKED)".
+func describe(st license.Status) string {
+	if code := license.Code(st.Err); code != "" {
+		return st.State.String() + " (" + code + ")"
+	}
+	return st.State.String()
+}
+
 func (k *walk) say(format string, args ...any) { fmt.Fprintf(k.w, format+"\n", args...) }
 
-func mustLoad(path string) *license.KeyFile {
-	kf, err := license.LoadKeyFile(path)
-	if err != nil {
-		panic(err)
-	}
-	return kf
-}
-
-func errString(err error) string {
-	if err == nil {
-		return "nil (allowed)"
-	}
-	if code := license.Code(err); code != "" {
-		return code
-	}
-	return err.Error()
-}
+// now is the product's clock.
+func (k *walk) now() time.Time { return k.cfg.Now() }

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/licensekit/licensekit/license"
+)
+
+// scene is one step of the walk: it narrates, changes the world, and
+// restarts the product, which must reach want for the reason code.
+type scene struct {
+	say  string                      // narration; "" continues the previous scene
+	act  func(context.Context) error // nil: nothing changes but the restart
+	want license.State
+	code string // license.Code of the reason; "" for none
+	// refused: the control plane is expected to refuse the product's
+	// call, so the scene ends on the refusal rather than on an answer.
+	refused bool
+	then    func(context.Context, *license.Manager) error // optional, run while the product is up
+}
+
+// scenes is the story. Each scene restarts the product, whose first call
+// to the control plane goes out at once: the story takes seconds instead
+// of the hour a heartbeat interval lasts.
+func (k *walk) scenes(ctx context.Context) error {
+	for _, sc := range []scene{
+		{say: "4. The product starts: license.Open with the control plane's URL. It activates the\n" +
+			"   licence on this machine and stores the signed lease it gets back. (Every step from here\n" +
+			"   restarts the product: a start calls the control plane at once, where a running product\n" +
+			"   beats once an interval, an hour by default.)",
+			want: license.StateActive, then: k.showLease},
+		{say: "   The product restarts. With a lease on disk its first call is a heartbeat, which\n" +
+			"   brings a fresh lease: the offline deadline moves on.",
+			want: license.StateActive, then: k.showLease},
+		{say: "5. The network goes down: the product's HTTP transport fails every request (the control\n" +
+			"   plane keeps running). The product runs on its lease's offline grace.",
+			act: k.unplug, want: license.StateGrace, then: k.showGrace},
+		{say: "6. The outage outlasts the grace: the product's clock moves a minute past the lease's exp.",
+			act: k.pastDeadline, want: license.StateLocked, code: "GRACE_EXPIRED"},
+		{say: "   The clock is put right, still offline. It is now days behind the latest time this\n" +
+			"   machine has seen, which is what a clock set back looks like: that locks at once, and\n" +
+			"   setting it right is not enough, only a fresh signed lease clears it.",
+			act: k.clockRight, want: license.StateLocked, code: "CLOCK_TAMPERED"},
+		{say: "   The network comes back. The control plane answers with a fresh signed lease, which\n" +
+			"   vouches for the clock.",
+			act: k.plugIn, want: license.StateActive},
+		{say: "7. The vendor suspends the licence (say, an unpaid invoice); the product's next heartbeat\n" +
+			"   brings a lease that says so.",
+			act: k.vendorDoes("suspend", nil), want: license.StateSuspended, code: "SUSPENDED"},
+		{say: "   The vendor restores it.",
+			act: k.vendorDoes("restore", nil), want: license.StateActive},
+		{say: "8. The vendor resets the primary key (it leaked, say): the control plane issues a new\n" +
+			"   primary token; the secondary stays as it was.",
+			act: k.vendorDoes("reset", map[string]string{"slot": "primary"}), want: license.StateActive, then: k.afterReset},
+		{say: "   Were this machine to lose its licence state (a reinstall, a wiped disk), it would have\n" +
+			"   to activate again, with the old primary:",
+			act: k.loseState, want: license.StateInactive, code: "NOT_ACTIVATED", refused: true, then: k.showRefusal},
+		{say: "   The vendor sends the customer the new key file; installed, it activates this machine,\n" +
+			"   which is still the licence's bound machine.",
+			act: k.installNewKeyFile, want: license.StateActive, then: k.showSlot},
+		{say: "9. The vendor revokes the licence.",
+			act: k.vendorDoes("revoke", nil), want: license.StateLocked, code: "REVOKED"},
+		{say: "   Unplugging the network and restarting does not help: the revocation is on disk.",
+			act: k.unplug, want: license.StateLocked, code: "REVOKED"},
+	} {
+		if sc.say[0] != ' ' {
+			k.say("")
+		}
+		k.say("%s", sc.say)
+		if sc.act != nil {
+			if err := sc.act(ctx); err != nil {
+				return err
+			}
+		}
+		if err := k.start(ctx, sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *walk) unplug(context.Context) error { k.net.down.Store(true); return nil }
+func (k *walk) plugIn(context.Context) error { k.net.down.Store(false); return nil }
+
+// pastDeadline sets the product's clock a minute past the grace deadline
+// of the last lease it held.
+func (k *walk) pastDeadline(context.Context) error {
+	to := k.last.GraceDeadline.Add(time.Minute)
+	k.offset.Store(int64(time.Until(to)))
+	k.say("   (the product's clock now reads %s)", k.now().UTC().Format(time.RFC3339))
+	return nil
+}
+
+func (k *walk) clockRight(context.Context) error { k.offset.Store(0); return nil }
+
+// vendorDoes returns an act that runs one of the licence's state changes
+// over the admin API.
+func (k *walk) vendorDoes(action string, body any) func(context.Context) error {
+	return func(ctx context.Context) error {
+		lic, err := k.v.lifecycle(ctx, k.lic.ID, action, body)
+		if err != nil {
+			return err
+		}
+		k.say("   licence %s: %s", lic.ID, lic.Status)
+		return nil
+	}
+}
+
+// showLease reports the lease the product holds and checks two capabilities.
+func (k *walk) showLease(_ context.Context, m *license.Manager) error {
+	st := m.Status()
+	k.say("   lease %s: may run offline until %s", st.LeaseID, st.GraceDeadline.UTC().Format(time.RFC3339))
+	if st.LeaseID == "" {
+		return fmt.Errorf("the product holds no lease")
+	}
+	k.say("   Require(%q) = %s", "reports:export", errString(m.Require("reports:export")))
+	k.say("   Require(%q) = %s", "admin", errString(m.Require("admin")))
+	return nil
+}
+
+// showGrace reports how much offline grace is left.
+func (k *walk) showGrace(_ context.Context, m *license.Manager) error {
+	st := m.Status()
+	k.say("   grace left: %.1f days, until %s", st.GraceLeft(k.now()).Hours()/24, st.GraceDeadline.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// afterReset shows which token the product presents after the reset, and
+// what the control plane says of the old and the untouched one.
+func (k *walk) afterReset(ctx context.Context, m *license.Manager) error {
+	slot := m.Status().License.Slot
+	if slot != license.SlotPrimary {
+		return fmt.Errorf("after the reset the product presents its %s token; the narration says it keeps the old primary", slot)
+	}
+	k.say("   The product's key file still holds the old primary. It still verifies offline (good")
+	k.say("   signature, not expired) and nothing on the machine says it was replaced, so the SDK")
+	k.say("   keeps presenting it: slot %s. Its heartbeat is answered all the same, because what a", slot)
+	k.say("   heartbeat proves is the machine's binding, not the key; the machine stays bound.")
+	k.say("   The control plane's view of both tokens in the key file:")
+	for _, slot := range []string{license.SlotPrimary, license.SlotSecondary} {
+		v, err := k.v.validate(ctx, k.kf, slot)
+		if err != nil {
+			return err
+		}
+		verdict := "valid"
+		if !v.Valid {
+			verdict = "invalid (" + v.Code + ": " + v.Message + ")"
+		}
+		k.say("   %s in license.json: %s", slot, verdict)
+	}
+	return nil
+}
+
+// loseState deletes the product's state directory.
+func (k *walk) loseState(context.Context) error { return os.RemoveAll(k.cfg.StateDir) }
+
+// showRefusal reports why the control plane refused the product.
+func (k *walk) showRefusal(_ context.Context, m *license.Manager) error {
+	k.say("   %v", m.Status().LastError)
+	k.say("   The SDK does not try the secondary instead: it falls back to the secondary only when the")
+	k.say("   primary fails to verify on the machine (bad signature, expired), not on the control")
+	k.say("   plane's word. After a reset, send the customer the new key file.")
+	return nil
+}
+
+// installNewKeyFile downloads the licence's current key file over the
+// product's old one.
+func (k *walk) installNewKeyFile(ctx context.Context) error {
+	data, err := k.v.keyFile(ctx, k.lic.ID)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(k.cfg.KeyFile, data, 0o600)
+}
+
+// showSlot reports which token of the key file the product presents, and
+// whether it is the one the reset made.
+func (k *walk) showSlot(_ context.Context, m *license.Manager) error {
+	st := m.Status()
+	kf, err := license.LoadKeyFile(k.cfg.KeyFile)
+	if err != nil {
+		return err
+	}
+	which := "the old one"
+	if kf.Primary != k.kf.Primary {
+		which = "the one the reset made"
+	}
+	k.say("   the product presents the %s token, %s; lease %s", st.License.Slot, which, st.LeaseID)
+	return nil
+}
+
+// errString is a Require result as the narration shows it.
+func errString(err error) string {
+	if err == nil {
+		return "nil (allowed)"
+	}
+	if code := license.Code(err); code != "" {
+		return code
+	}
+	return err.Error()
+}
