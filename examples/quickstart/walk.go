@@ -149,6 +149,10 @@ func (k *walk) start(ctx context.Context, sc scene) (err error) {
 		if sc.code != "" {
 			want += " (" + sc.code + ")"
 		}
+		if st.State == sc.want && license.Code(st.Err) == sc.code {
+			return fmt.Errorf("the product is %s but has not heard from the control plane as the scene expects after %v "+
+				"(lease %q, previous %q; last error: %v)", describe(st), sceneTimeout, st.LeaseID, k.last.LeaseID, st.LastError)
+		}
 		return fmt.Errorf("the product is %s after %v, want %s (last error: %v)", describe(st), sceneTimeout, want, st.LastError)
 	}
 	if errors.Is(st.LastError, errUnplugged) {
@@ -161,14 +165,21 @@ func (k *walk) start(ctx context.Context, sc scene) (err error) {
 	return nil
 }
 
-// settled reports whether st is the scene's end: the product has heard
-// from the control plane (or, with the network down, failed to reach it)
-// since it started (or, when the scene expects a refusal, been refused),
-// and is in the scene's state for the scene's reason.
+// settled reports whether st is the scene's end: since it started, the
+// product has got a fresh lease from the control plane (or, with the
+// network down, failed to reach it; or, when the scene expects a refusal,
+// been refused), and is in the scene's state for the scene's reason.
 func (k *walk) settled(st license.Status, sc scene) bool {
-	tried := !st.LastContact.IsZero()
-	if k.net.down.Load() || sc.refused {
+	var tried bool
+	switch {
+	case k.net.down.Load() || sc.refused:
 		tried = st.LastError != nil
+	default:
+		// An answer brings a lease newer than the last scene's: one that
+		// is not (a lease the control plane signs again rather than push
+		// iat more than ten seconds ahead of its clock) counts as contact
+		// but changes nothing, and the scene must not end on it.
+		tried = !st.LastContact.IsZero() && st.LeaseID != "" && st.LeaseID != k.last.LeaseID
 	}
 	return tried && st.State == sc.want && license.Code(st.Err) == sc.code
 }
