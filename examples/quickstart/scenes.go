@@ -33,7 +33,7 @@ func (k *walk) scenes(ctx context.Context) error {
 			"   beats once an interval, an hour by default.)",
 			want: license.StateActive, then: k.showLease},
 		{say: "   The product restarts. With a lease on disk its first call is a heartbeat, which\n" +
-			"   brings a fresh lease: the offline deadline moves on.",
+			"   brings a fresh lease: again 14 days of offline grace from the control plane's clock.",
 			want: license.StateActive, then: k.showLease},
 		{say: "5. The network goes down: the product's HTTP transport fails every request (the control\n" +
 			"   plane keeps running). The product runs on its lease's offline grace.",

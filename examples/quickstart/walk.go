@@ -55,7 +55,6 @@ func run(ctx context.Context, w io.Writer) (err error) {
 	if err := k.issue(ctx, dir); err != nil {
 		return err
 	}
-	k.say("")
 	return k.scenes(ctx)
 }
 
