@@ -17,8 +17,6 @@ type heartbeatsView struct {
 	Settings   *settingsJSON
 }
 
-
-
 // heartbeatsPage is the fleet: every binding with its last beat and state,
 // filtered by state, tenant or licence; and the form of one licence's
 // heartbeat directives.

@@ -47,7 +47,7 @@ func (c *consoleUI) licensesPage(w http.ResponseWriter, r *http.Request, u *cons
 
 // licenseForm is the New license form, as typed.
 type licenseForm struct {
-	TenantID, Audience, Subject, Country, Plan, TTL string
+	TenantID, Audience, Subject, Country, Plan, TTL  string
 	Capabilities, Metadata, MaxMachines, Fingerprint string
 	IdempotencyKey                                   string
 }
