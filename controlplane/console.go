@@ -133,6 +133,7 @@ func (c *consoleUI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store") // the assets alone say otherwise
 	rid := randomID("req_", 10)
 	h.Set("X-Request-Id", rid)
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, rid))

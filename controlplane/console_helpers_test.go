@@ -103,7 +103,8 @@ func (h *harness) signIn(secret string) *browser {
 }
 
 // tryLogin fetches the login form and posts secret with its token.
-func (b *browser) tryLogin(secret string) page {
+// A next, if given, is posted as the form's next field.
+func (b *browser) tryLogin(secret string, next ...string) page {
 	b.t.Helper()
 	req := httptest.NewRequest(http.MethodGet, "/licensing/login", nil)
 	rec := httptest.NewRecorder()
@@ -122,6 +123,9 @@ func (b *browser) tryLogin(secret string) page {
 		b.t.Fatal("login page set no login cookie")
 	}
 	form := url.Values{"secret": {secret}, "login_token": {m[1]}}
+	if len(next) > 0 {
+		form.Set("next", next[0])
+	}
 	post := httptest.NewRequest(http.MethodPost, "/licensing/login", strings.NewReader(form.Encode()))
 	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	post.Header.Set("Origin", consoleOrigin)
