@@ -29,6 +29,7 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []route
 	openapi map[string]any
+	console *consoleUI // the admin console under /licensing/
 
 	signingMu sync.Mutex
 	signing   atomic.Pointer[signingState]
@@ -123,6 +124,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.routes = routeTable()
 	s.openapi = openAPIDocument(s.routes)
+	s.console = newConsole(s)
 	s.mux = http.NewServeMux()
 	for i := range s.routes {
 		rt := &s.routes[i]
@@ -164,6 +166,10 @@ func (s *Server) Close() error {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.closed.Load() {
 		s.writeError(w, r, newError(http.StatusServiceUnavailable, CodeUnavailable, "Server closed"))
+		return
+	}
+	if isConsolePath(r.URL.Path) {
+		s.console.ServeHTTP(w, r)
 		return
 	}
 	if !cleanPath(r.URL.Path) {

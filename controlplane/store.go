@@ -34,6 +34,9 @@ import (
 //     [ErrUnavailable] and ctx.Err(). After Close every method but Close
 //     returns [ErrUnavailable].
 type Store interface {
+	// SessionStore keeps the console's sessions.
+	SessionStore
+
 	// CreateLicense stores a new licence (with its machines, if it was bound
 	// at issue) and the given events. With idem non-nil it also records the
 	// idempotency entry; if one exists already for (Actor, Key) it stores

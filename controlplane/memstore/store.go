@@ -24,6 +24,7 @@ type Store struct {
 	keyIDs   []string             // API key ids, ascending
 	events   []controlplane.Event // ascending Seq
 	seq      int64
+	sessions map[string]controlplane.Session
 }
 
 type idemKey struct{ actor, key string }
@@ -36,6 +37,7 @@ func New() *Store {
 		licenses: make(map[string]*controlplane.License),
 		idem:     make(map[idemKey]controlplane.Idempotency),
 		apiKeys:  make(map[string]controlplane.APIKey),
+		sessions: make(map[string]controlplane.Session),
 	}
 }
 
@@ -86,5 +88,6 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.licenses, s.ids, s.idem, s.settings = nil, nil, nil, nil
 	s.signing, s.apiKeys, s.keyIDs, s.events = nil, nil, nil, nil
+	s.sessions = nil
 	return nil
 }

@@ -45,5 +45,5 @@ func ExampleOpen() {
 	// Output:
 	// issued: <nil>
 	// lic_1 active 2026-01-01 <nil>
-	// schema version 1
+	// schema version 2
 }

@@ -77,6 +77,18 @@ var calls = map[string]func(ctx context.Context, s controlplane.Store) error{
 		_, _, err := s.ListEvents(ctx, controlplane.EventFilter{})
 		return err
 	},
+	"CreateSession": func(ctx context.Context, s controlplane.Store) error {
+		return s.CreateSession(ctx, session("s_new"), event("console.login", "key_1", "ten_a", t0))
+	},
+	"GetSession": func(ctx context.Context, s controlplane.Store) error { _, err := s.GetSession(ctx, "s_1"); return err },
+	"TouchSession": func(ctx context.Context, s controlplane.Store) error {
+		return s.TouchSession(ctx, "s_1", at(time.Hour))
+	},
+	"DeleteSession": func(ctx context.Context, s controlplane.Store) error { return s.DeleteSession(ctx, "s_2") },
+	"DeleteExpiredSessions": func(ctx context.Context, s controlplane.Store) error {
+		_, err := s.DeleteExpiredSessions(ctx, at(1000*24*time.Hour), at(1000*24*time.Hour))
+		return err
+	},
 }
 
 // seed stores one of each object that calls touch.
@@ -88,6 +100,8 @@ func seed(t *testing.T, s controlplane.Store) {
 	noErr(t, "CreateSigningKey", s.CreateSigningKey(ctx, signingKey("kid_1", t0)))
 	noErr(t, "CreateSigningKey", s.CreateSigningKey(ctx, signingKey("kid_2", t0)))
 	noErr(t, "CreateAPIKey", s.CreateAPIKey(ctx, apiKey("key_1", "ten_a", "ci")))
+	noErr(t, "CreateSession", s.CreateSession(ctx, session("s_1")))
+	noErr(t, "CreateSession", s.CreateSession(ctx, session("s_2")))
 }
 
 var lifecycleTests = []subtest{

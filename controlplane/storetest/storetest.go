@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) controlplane.Store) {
 		{"SigningKeys", signingTests},
 		{"APIKeys", apiKeyTests},
 		{"Events", eventTests},
+		{"Sessions", sessionTests},
 		{"Hostile", hostileTests},
 		{"Lifecycle", lifecycleTests},
 	}
