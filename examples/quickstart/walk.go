@@ -14,13 +14,6 @@ import (
 	"github.com/licensekit/licensekit/license/licensetest"
 )
 
-// stand is the small licensetest.TB an Issuer reports through outside a
-// test: a failure panics, and run turns the panic into an error.
-type stand struct{}
-
-func (stand) Helper()                           {}
-func (stand) Fatalf(format string, args ...any) { panic(fmt.Errorf(format, args...)) }
-
 // walk holds what the scenes share.
 type walk struct {
 	w      io.Writer
@@ -45,9 +38,13 @@ func run(ctx context.Context, w io.Writer) (err error) {
 
 	k := &walk{w: w}
 	k.say("1. The vendor has a signing key and mints a licence for a customer.")
-	iss := licensetest.NewIssuer(stand{}, licensetest.WithIssuerName("acme"))
+	// Outside a test, licensetest reports through a Standalone: a failure
+	// panics, and the recover above turns it into an error.
+	var tb licensetest.Standalone
+	defer tb.Close()
+	iss := licensetest.NewIssuer(&tb, licensetest.IssuerName("acme"))
 	keyFile := filepath.Join(dir, "license.json")
-	if err := os.WriteFile(keyFile, iss.KeyFile(licensetest.WithMint(
+	if err := os.WriteFile(keyFile, iss.KeyFile(licensetest.Tokens(
 		licensetest.AudienceString("Example Clinic"),
 		licensetest.Capabilities("reports:read", "reports:export"),
 		licensetest.IssuedAt(time.Now().Add(-30*24*time.Hour)), // bought a month ago
