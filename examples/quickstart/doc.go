@@ -5,9 +5,10 @@
 //
 //	go run ./examples/quickstart
 //
-// The vendor and the control plane are licensetest's fakes, the same ones
-// a product's own tests use; the product side is exactly what a real
-// product runs. Each scene restarts the product, which contacts the
+// The vendor's keys come from licensetest, and the control plane is the
+// reference one (package controlplane over its memory store) as licensetest
+// runs it, the same a product's own tests use; the product side is exactly
+// what a real product runs. Each scene restarts the product, which contacts the
 // control plane at once, so the walk-through takes seconds instead of the
 // hour a heartbeat interval lasts.
 package main

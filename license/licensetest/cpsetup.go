@@ -87,25 +87,27 @@ func NewControlPlane(iss *Issuer) *ControlPlane {
 // the real server then refuses a token that is not its slot's current
 // one, as it does a key replaced by a reset.
 func (cp *ControlPlane) learn(ctx context.Context, id, token string) {
-	lic, err := cp.verifier.Verify(token)
-	if err != nil || lic.ID != id {
-		return
-	}
 	cp.learnMu.Lock()
 	defer cp.learnMu.Unlock()
 	if cp.forgotten[id] {
 		return
 	}
 	l, err := cp.store.GetLicense(ctx, id)
-	if errors.Is(err, controlplane.ErrNotFound) {
+	known := err == nil
+	if known {
+		digest := controlplane.TokenDigest(token)
+		if l.Status == controlplane.StatusDeleted || digest == l.PrimaryDigest || digest == l.SecondaryDigest {
+			return // the common case: nothing to learn, no signature to check
+		}
+	} else if !errors.Is(err, controlplane.ErrNotFound) {
+		return
+	}
+	lic, err := cp.verifier.Verify(token)
+	if err != nil || lic.ID != id {
+		return
+	}
+	if !known {
 		cp.register(ctx, lic, token)
-		return
-	}
-	if err != nil || l.Status == controlplane.StatusDeleted {
-		return
-	}
-	digest := controlplane.TokenDigest(token)
-	if digest == l.PrimaryDigest || digest == l.SecondaryDigest {
 		return
 	}
 	slot := slotOf(lic)
