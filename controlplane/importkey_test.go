@@ -3,7 +3,6 @@ package controlplane_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -82,10 +81,11 @@ func TestImportSigningKey(t *testing.T) {
 
 // With a negative FlushInterval the Server starts no goroutine and stores
 // each beat before answering it, so it runs inside a synctest bubble and
-// a reader of the store sees every beat at once.
+// a reader of the store sees every beat at once. It is deliberately not
+// closed: a goroutine it had started would outlive the bubble's function,
+// and synctest.Test fails then.
 func TestWriteThroughStartsNoGoroutine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		before := runtime.NumGoroutine()
 		st := memstore.New()
 		srv, err := controlplane.New(context.Background(), controlplane.Config{
 			Store: st, Issuer: issuer, AdminKey: adminSecret, FlushInterval: -1,
@@ -93,9 +93,6 @@ func TestWriteThroughStartsNoGoroutine(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
-		}
-		if n := runtime.NumGoroutine(); n != before {
-			t.Fatalf("New started %d goroutines in write-through mode", n-before)
 		}
 		h := &harness{t: t, srv: srv, store: st, clock: &clock{t: time.Now()}}
 		l := h.issue("ten_a", nil)
@@ -115,9 +112,6 @@ func TestWriteThroughStartsNoGoroutine(t *testing.T) {
 		ls := h.lease(resp, l.ID, "fp-A")
 		if m := got.Machines[0]; !m.LastHeartbeatAt.Equal(time.Now()) || !m.LeaseExpiresAt.Equal(ls.ExpiresAt) {
 			t.Fatalf("the beat is not stored before its answer: %+v", m)
-		}
-		if err := srv.Close(); err != nil {
-			t.Fatal(err)
 		}
 	})
 }
