@@ -18,7 +18,9 @@ type beatKey struct{ license, fingerprint string }
 
 // beatBuffer holds heartbeat bookkeeping that is written to the store
 // behind the answer: at least every flush interval, sooner when many beats
-// wait, and on close. State changes never pass through it. It also
+// wait, and on close. State changes never pass through it. In write-through
+// mode (Config.FlushInterval < 0) it holds nothing: each beat is written
+// before it is answered, and no goroutine runs. It also
 // remembers the iat of the newest lease issued to each binding, so that
 // successive leases to one machine have strictly increasing iat even
 // while their bookkeeping is not yet stored.
@@ -35,7 +37,7 @@ type beatBuffer struct {
 	sem chan struct{}
 
 	mu       sync.Mutex
-	closed   bool // after close, beats are written as they come
+	closed   bool // after close (and in write-through mode), beats are written as they come
 	pending  map[beatKey]Beat
 	inflight map[beatKey]Beat
 	recent   map[beatKey]time.Time // newest lease iat issued per binding
@@ -46,15 +48,25 @@ type beatBuffer struct {
 	done chan struct{}
 }
 
+// newBeatBuffer starts the writer; a negative interval means write-through:
+// no writer, every beat stored as it comes.
 func newBeatBuffer(st Store, interval time.Duration, log *slog.Logger, now func() time.Time) *beatBuffer {
 	b := &beatBuffer{store: st, log: log, now: now, interval: interval,
 		pending: map[beatKey]Beat{}, inflight: map[beatKey]Beat{}, recent: map[beatKey]time.Time{},
 		newest: map[beatKey]leaseMark{},
 		sem:    make(chan struct{}, 1),
 		kick:   make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	if interval < 0 {
+		b.closed = true
+		close(b.done)
+		return b
+	}
 	go b.run()
 	return b
 }
+
+// writeThrough reports whether beats are stored before they are answered.
+func (b *beatBuffer) writeThrough() bool { return b.interval < 0 }
 
 func (b *beatBuffer) run() {
 	defer close(b.done)
@@ -74,17 +86,21 @@ func (b *beatBuffer) run() {
 }
 
 // add queues a beat and remembers its lease's iat. After close (a request
-// that was in flight when the Server closed) the beat is written at once.
+// that was in flight when the Server closed), and in write-through mode,
+// the beat is written at once.
 func (b *beatBuffer) add(beat Beat) {
 	k := beatKey{beat.LicenseID, beat.Fingerprint}
 	b.mu.Lock()
 	if b.closed {
 		b.noteLocked(k, beat.LeaseIssuedAt)
+		if b.writeThrough() {
+			b.pruneLocked() // no flush runs to do it
+		}
 		b.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := b.store.RecordBeats(ctx, []Beat{beat}); err != nil {
-			b.log.LogAttrs(ctx, slog.LevelWarn, "controlplane: writing heartbeat bookkeeping after close failed",
+			b.log.LogAttrs(ctx, slog.LevelWarn, "controlplane: writing heartbeat bookkeeping failed",
 				slog.String("error", err.Error()))
 		}
 		return
@@ -238,9 +254,12 @@ func (b *beatBuffer) pruneLocked() {
 // close stops the writer and writes what waits.
 func (b *beatBuffer) close() error {
 	b.mu.Lock()
+	wasClosed := b.closed
 	b.closed = true
 	b.mu.Unlock()
-	close(b.stop)
+	if !wasClosed {
+		close(b.stop)
+	}
 	<-b.done
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -73,7 +73,11 @@ type Config struct {
 
 	// FlushInterval is how long heartbeat bookkeeping may wait before it
 	// is written to the store; zero means DefaultFlushInterval (one second).
-	// State changes are never written behind.
+	// State changes are never written behind. A negative FlushInterval is
+	// write-through: each heartbeat's bookkeeping is written before it is
+	// answered, and the Server starts no goroutine at all — for tests
+	// (license/licensetest runs a Server inside a testing/synctest bubble
+	// this way) and for stores where a write per beat is cheap.
 	FlushInterval time.Duration
 }
 

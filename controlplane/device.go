@@ -135,9 +135,10 @@ func findBinding(l *License, fp string) (live, released int) {
 
 // seatHeld reports whether a binding takes one of max_machines at now: a
 // live binding does; a released one until the newest lease it was given
-// runs out, because that lease still lets it run offline.
+// runs out, because that lease still lets it run offline — up to and
+// including its exp, the last instant a product accepts it.
 func seatHeld(m Machine, now time.Time) bool {
-	return m.ReleasedAt.IsZero() || now.Before(m.LeaseExpiresAt)
+	return m.ReleasedAt.IsZero() || !now.After(m.LeaseExpiresAt)
 }
 
 // maxLeaseAhead bounds how far past the server's time a lease's iat may
@@ -151,16 +152,19 @@ const maxLeaseAhead = 10 * time.Second
 
 // nextLeaseTimes gives a new lease to a binding whose newest lease had iat
 // prev: iat = max(now, prev + 1 s), so successive leases to one machine
-// are strictly ordered, but never more than maxLeaseAhead past now.
+// are strictly ordered, but never more than maxLeaseAhead past now. exp is
+// the clock's second plus grace, never moved by that bump: a machine that
+// asks often gains no offline time by it.
 func nextLeaseTimes(now, prev time.Time, grace time.Duration) (iat, exp time.Time, err error) {
-	iat = now.UTC().Truncate(time.Second)
+	sec := now.UTC().Truncate(time.Second)
+	iat = sec
 	if !prev.IsZero() && !iat.After(prev) {
 		iat = prev.UTC().Truncate(time.Second).Add(time.Second)
 	}
 	if ahead := iat.Sub(now); ahead > maxLeaseAhead {
 		return time.Time{}, time.Time{}, tooMany(int(math.Ceil((ahead - maxLeaseAhead).Seconds())))
 	}
-	return iat, iat.Add(grace), nil
+	return iat, sec.Add(grace), nil
 }
 
 // bumped reports whether a lease's iat lies past the second of now: such a

@@ -257,7 +257,12 @@ func TestDeactivateHoldsTheSeatUntilTheLeaseExpires(t *testing.T) {
 	if _, err := h.activate(l, l.Primary, "fp-B"); !errors.Is(err, heartbeat.ErrBoundElsewhere) {
 		t.Fatalf("successor before the lease ran out: %v, want ErrBoundElsewhere", err)
 	}
+	// Up to and including its exp, the last instant a product accepts it.
 	h.clock.t = newest.ExpiresAt
+	if _, err := h.activate(l, l.Primary, "fp-B"); !errors.Is(err, heartbeat.ErrBoundElsewhere) {
+		t.Fatalf("successor at the lease's exp: %v, want ErrBoundElsewhere", err)
+	}
+	h.clock.t = newest.ExpiresAt.Add(time.Second)
 	if _, err := h.activate(l, l.Primary, "fp-B"); err != nil {
 		t.Fatalf("successor once the lease ran out: %v", err)
 	}

@@ -28,6 +28,9 @@ var (
 	// ErrSecretKey: the secret key is missing, of the wrong size, unsafe on
 	// disk, or not the one the stored signing keys were sealed with.
 	ErrSecretKey = errors.New("controlplane: unusable secret key")
+	// ErrSigningKey: a key given to [Server.ImportSigningKey] is not one
+	// products would accept.
+	ErrSigningKey = errors.New("controlplane: unusable signing key")
 	// ErrClosed: the Server was closed.
 	ErrClosed = errors.New("controlplane: server closed")
 )

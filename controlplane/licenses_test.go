@@ -289,8 +289,10 @@ func TestSettingsAndDirectives(t *testing.T) {
 		t.Fatal(err)
 	}
 	ls = h.lease(resp, l.ID, "fp")
-	if ls.ExpiresAt.Sub(ls.IssuedAt) != 3*24*time.Hour || resp.NextHeartbeat != 10*time.Minute {
-		t.Fatalf("directives: lease span %v, next %v", ls.ExpiresAt.Sub(ls.IssuedAt), resp.NextHeartbeat)
+	// This beat comes in the activation's second, so its iat is bumped a
+	// second ahead; exp is the clock plus grace all the same.
+	if want := h.clock.t.UTC().Truncate(time.Second).Add(3 * 24 * time.Hour); !ls.ExpiresAt.Equal(want) || !ls.IssuedAt.After(h.clock.t) || resp.NextHeartbeat != 10*time.Minute {
+		t.Fatalf("directives: lease iat %v exp %v (want %v), next %v", ls.IssuedAt, ls.ExpiresAt, want, resp.NextHeartbeat)
 	}
 	out := h.must(200, "PUT", "/licenses/"+l.ID+"/directives", adminSecret, `{"grace":null,"heartbeat_interval":null}`)["license"].(map[string]any)
 	if d := out["directives"].(map[string]any); d["grace"] != nil || d["heartbeat_interval"] != nil {

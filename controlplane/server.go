@@ -60,7 +60,8 @@ const bootstrapKeyID = "key_bootstrap"
 // New checks the configuration, makes sure the store holds a signing key
 // (creating and activating an EdDSA key on first start) and the bootstrap
 // admin key, and returns a Server ready to serve. It starts one goroutine
-// that writes heartbeat bookkeeping behind; Close stops it.
+// that writes heartbeat bookkeeping behind; Close stops it. With a negative
+// Config.FlushInterval it starts none.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("%w: Store is required", ErrConfig)
@@ -68,7 +69,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if !visibleASCII(cfg.Issuer, 256) {
 		return nil, fmt.Errorf("%w: Issuer must be 1 to 256 visible ASCII characters", ErrConfig)
 	}
-	if cfg.Grace < 0 || cfg.HeartbeatInterval < 0 || cfg.FlushInterval < 0 || cfg.LicenseCacheTTL < 0 {
+	if cfg.Grace < 0 || cfg.HeartbeatInterval < 0 || cfg.LicenseCacheTTL < 0 {
 		return nil, fmt.Errorf("%w: negative duration", ErrConfig)
 	}
 	if cfg.Grace != 0 && (cfg.Grace < minGrace || cfg.Grace > maxGrace) {

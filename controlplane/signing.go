@@ -71,6 +71,12 @@ func (s *Server) newSigningKey(alg string) (SigningKey, error) {
 	if err != nil {
 		return SigningKey{}, fmt.Errorf("controlplane: generating a signing key: %w", err)
 	}
+	return s.sealSigningKey(k)
+}
+
+// sealSigningKey makes the pending record of k, its private half sealed.
+func (s *Server) sealSigningKey(k *mint.Key) (SigningKey, error) {
+	alg := k.Alg
 	priv, err := k.MarshalPrivateJWK()
 	if err != nil {
 		return SigningKey{}, fmt.Errorf("controlplane: encoding a signing key: %w", err)

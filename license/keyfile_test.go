@@ -51,26 +51,26 @@ func TestVerifyKeyFileSlots(t *testing.T) {
 		{"primary bound to another machine: secondary carries", []licensetest.KeyFileOption{licensetest.Primary(mint(P, licensetest.Fingerprint("fp_other")))}, S, nil},
 		{"primary expired and for another tenant: not cross-checked, secondary carries",
 			[]licensetest.KeyFileOption{licensetest.Primary(mint(P, expired, licensetest.Tenant("ten_other"))), licensetest.FileField("tid", licensetest.DefaultTenant)}, S, nil},
-		{"tokens without slot claims: position decides", []licensetest.KeyFileOption{licensetest.WithMint(licensetest.Omit("slot"))}, P, nil},
-		{"secondary without slot claim carries as secondary", []licensetest.KeyFileOption{licensetest.Primary(""), licensetest.WithMint(licensetest.Omit("slot"))}, S, nil},
+		{"tokens without slot claims: position decides", []licensetest.KeyFileOption{licensetest.Tokens(licensetest.Omit("slot"))}, P, nil},
+		{"secondary without slot claim carries as secondary", []licensetest.KeyFileOption{licensetest.Primary(""), licensetest.Tokens(licensetest.Omit("slot"))}, S, nil},
 		{"secondary broken while primary is valid: primary carries", []licensetest.KeyFileOption{licensetest.Secondary(tamper(mint(S)))}, P, nil},
 
 		// Neither token verifies: the primary's error, else the secondary's.
-		{"both expired", []licensetest.KeyFileOption{licensetest.WithMint(expired)}, "", license.ErrExpired},
+		{"both expired", []licensetest.KeyFileOption{licensetest.Tokens(expired)}, "", license.ErrExpired},
 		{"primary expired, secondary forged", []licensetest.KeyFileOption{licensetest.Primary(mint(P, expired)), licensetest.Secondary(tamper(mint(S)))}, "", license.ErrExpired},
 		{"primary forged, secondary expired", []licensetest.KeyFileOption{licensetest.Primary(tamper(mint(P))), licensetest.Secondary(mint(S, expired))}, "", license.ErrSignature},
 		{"only secondary, expired", []licensetest.KeyFileOption{licensetest.Primary(""), licensetest.Secondary(mint(S, expired))}, "", license.ErrExpired},
-		{"both bound to another machine", []licensetest.KeyFileOption{licensetest.WithMint(licensetest.Fingerprint("fp_other"))}, "", license.ErrFingerprint},
+		{"both bound to another machine", []licensetest.KeyFileOption{licensetest.Tokens(licensetest.Fingerprint("fp_other"))}, "", license.ErrFingerprint},
 
 		// The file must agree with every token that verifies (SPEC §4).
 		{"aud differs", []licensetest.KeyFileOption{licensetest.FileField("aud", "Someone Else")}, "", license.ErrKeyFile},
-		{"aud string vs two-element array", []licensetest.KeyFileOption{licensetest.WithMint(licensetest.Audience(licensetest.DefaultAudience, "Other")),
+		{"aud string vs two-element array", []licensetest.KeyFileOption{licensetest.Tokens(licensetest.Audience(licensetest.DefaultAudience, "Other")),
 			licensetest.FileField("aud", licensetest.DefaultAudience)}, "", license.ErrKeyFile},
 		{"aud array with an extra member", []licensetest.KeyFileOption{licensetest.FileField("aud", []string{licensetest.DefaultAudience, "Other"})}, "", license.ErrKeyFile},
 		{"aud missing from the file", []licensetest.KeyFileOption{licensetest.OmitFileField("aud")}, "", license.ErrKeyFile},
 		{"sub differs", []licensetest.KeyFileOption{licensetest.FileField("sub", "sub_other")}, "", license.ErrKeyFile},
 		{"tid differs", []licensetest.KeyFileOption{licensetest.FileField("tid", "ten_other")}, "", license.ErrKeyFile},
-		{"tenant_ctry differs", []licensetest.KeyFileOption{licensetest.WithMint(licensetest.Country("DE")), licensetest.FileField("tenant_ctry", "FR")}, "", license.ErrKeyFile},
+		{"tenant_ctry differs", []licensetest.KeyFileOption{licensetest.Tokens(licensetest.Country("DE")), licensetest.FileField("tenant_ctry", "FR")}, "", license.ErrKeyFile},
 		{"tenant_ctry in the file, none in the tokens", []licensetest.KeyFileOption{licensetest.FileField("tenant_ctry", "DE")}, "", license.ErrKeyFile},
 		{"secondary for another subscription while primary is valid",
 			[]licensetest.KeyFileOption{licensetest.Secondary(mint(S, licensetest.Subject("sub_other")))}, "", license.ErrKeyFile},
@@ -135,7 +135,7 @@ func TestParseKeyFile(t *testing.T) {
 		t.Errorf("ParseKeyFile\n got %+v\nwant %+v", *kf, want)
 	}
 
-	withCtry := iss.KeyFile(licensetest.WithMint(licensetest.Country("DE"), licensetest.Audience("A", "B")))
+	withCtry := iss.KeyFile(licensetest.Tokens(licensetest.Country("DE"), licensetest.Audience("A", "B")))
 	kf, err = license.ParseKeyFile(withCtry)
 	if err != nil || kf.TenantCountry != "DE" || !slices.Equal(kf.Audience, []string{"A", "B"}) {
 		t.Errorf("tenant_ctry and aud array: %+v, %v", kf, err)
@@ -266,8 +266,8 @@ func TestLoadKeyFile(t *testing.T) {
 		path string
 		want *license.Error
 	}{
-		{"written by licensetest", iss.WriteKeyFile(t, ""), nil},
-		{"Windows CRLF and BOM", iss.WriteKeyFile(t, "", licensetest.CRLF(), licensetest.BOM()), nil},
+		{"written by licensetest", iss.WriteKeyFile(""), nil},
+		{"Windows CRLF and BOM", iss.WriteKeyFile("", licensetest.CRLF(), licensetest.BOM()), nil},
 		{"exactly 64 KiB", write("max.json", padKeyFile(t, iss.KeyFile(), license.MaxKeyFileSize)), nil},
 		{"64 KiB + 1", write("big.json", padKeyFile(t, iss.KeyFile(), license.MaxKeyFileSize+1)), license.ErrKeyFile},
 		{"10 MiB", write("huge.json", append(iss.KeyFile(), bytes.Repeat([]byte("\n"), 10<<20)...)), license.ErrKeyFile},

@@ -41,22 +41,18 @@ func ExampleOpen() {
 	// CAPABILITY_NOT_GRANTED
 }
 
-// exampleTB stands in for testing.TB outside a test.
-type exampleTB struct{}
-
-func (exampleTB) Helper()                        {}
-func (exampleTB) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
-
 // Online, the manager activates the licence on this machine and keeps a
 // signed lease fresh; OnChange hears of each transition. Here the control
 // plane is licensetest's, in memory.
 func ExampleOpen_online() {
-	iss := licensetest.NewIssuer(exampleTB{}, licensetest.WithIssuerName("acme"))
+	var tb licensetest.Standalone // an Example's stand-in for testing.TB
+	defer tb.Close()
+	iss := licensetest.NewIssuer(&tb, licensetest.IssuerName("acme"))
 	cp := licensetest.NewControlPlane(iss)
 	dir, _ := os.MkdirTemp("", "licensekit-example")
 	defer os.RemoveAll(dir)
 	keyFile := dir + "/license.json"
-	_ = os.WriteFile(keyFile, iss.KeyFile(licensetest.WithMint(licensetest.Capabilities("kyc:write"))), 0o600)
+	_ = os.WriteFile(keyFile, iss.KeyFile(licensetest.Tokens(licensetest.Capabilities("kyc:write"))), 0o600)
 
 	changes := make(chan license.State, 8)
 	m, err := license.Open(context.Background(), license.Config{

@@ -98,7 +98,7 @@ func TestManagerHostileControlPlane(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t)
 		h := &hostileTransport{
-			cp: r.cp, forger: licensetest.NewIssuer(t, licensetest.WithIssuerName("acme")), iss: r.iss,
+			cp: r.cp, forger: licensetest.NewIssuer(t, licensetest.IssuerName("acme")), iss: r.iss,
 			lic: r.lic, rnd: rand.New(rand.NewPCG(1, 2)), genuine: true, kinds: map[string]int{},
 		}
 		r.cfg.HTTPClient = &http.Client{Transport: h}

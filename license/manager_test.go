@@ -48,11 +48,11 @@ func (c *changeLog) all() []license.State {
 func newRig(t *testing.T, mint ...licensetest.MintOption) *rig {
 	t.Helper()
 	r := &rig{t: t, changes: &changeLog{}}
-	r.iss = licensetest.NewIssuer(t, licensetest.WithIssuerName("acme"))
+	r.iss = licensetest.NewIssuer(t, licensetest.IssuerName("acme"))
 	r.cp = licensetest.NewControlPlane(r.iss)
 	dir := t.TempDir()
 	mint = append([]licensetest.MintOption{licensetest.Capabilities("kyc:read", "kyc:write")}, mint...)
-	path := r.iss.WriteKeyFile(t, dir, licensetest.WithMint(mint...))
+	path := r.iss.WriteKeyFile(dir, licensetest.Tokens(mint...))
 	kf, err := license.LoadKeyFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -20,15 +20,12 @@ import (
 // vtTB lets one licensetest.Issuer be shared by every test of the file
 // (RSA key generation is slow under -race): a licensetest failure outside
 // any test's goroutine panics instead of calling a stale t.Fatalf.
-type vtTB struct{}
-
-func (vtTB) Helper()                           {}
-func (vtTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+var vtTB licensetest.Standalone
 
 // vtIssuer has one key per algorithm, then a second EdDSA key (rotation).
 var vtIssuer = sync.OnceValue(func() *licensetest.Issuer {
-	return licensetest.NewIssuer(vtTB{}, licensetest.WithIssuerName("acme"),
-		licensetest.WithAlgorithms(license.EdDSA, license.ES256, license.ES384, license.RS256, license.PS256, license.EdDSA))
+	return licensetest.NewIssuer(&vtTB, licensetest.IssuerName("acme"),
+		licensetest.Algorithms(license.EdDSA, license.ES256, license.ES384, license.RS256, license.PS256, license.EdDSA))
 })
 
 var vtAlgs = []string{license.EdDSA, license.ES256, license.ES384, license.RS256, license.PS256}

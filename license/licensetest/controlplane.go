@@ -1,6 +1,7 @@
 package licensetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,13 +12,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/licensekit/licensekit/fingerprint"
+	"github.com/licensekit/licensekit/controlplane"
+	"github.com/licensekit/licensekit/controlplane/memstore"
 	"github.com/licensekit/licensekit/license"
 )
 
-// ControlPlane is an in-memory control plane that speaks the device calls
-// of SPEC §6 (activate, heartbeat, deactivate) and issues real leases
-// signed by its [Issuer]. Use it two ways:
+// ControlPlane is the reference control plane ([controlplane.Server] over
+// an in-memory [memstore.Store]) set up for tests: it signs with its
+// [Issuer]'s keys, knows the licences the Issuer mints, and lets the test
+// take it down, inject faults and drive it as a vendor admin would. The
+// device calls (activate, heartbeat, deactivate) are answered by the real
+// server, so a test and production cannot disagree on what they mean. Use
+// it two ways:
 //
 //   - as an [http.RoundTripper] (see [ControlPlane.Client] and
 //     [ControlPlane.URL]): no sockets, so it works inside a
@@ -25,44 +31,31 @@ import (
 //   - as an [http.Handler] behind [ControlPlane.NewServer]'s
 //     httptest.Server, for tests that want a real listener.
 //
-// Every licence the issuer signs is known to it until [ControlPlane.Forget].
-// The test drives it: take it down, inject faults, suspend, restore,
-// revoke, rebind, set the grace and interval it hands out, and inspect what
-// it received. It is safe for concurrent use; times come from time.Now at
-// each request, so a synctest bubble's fake clock applies.
+// It is safe for concurrent use. The server reads the time through
+// time.Now and starts no goroutine, so inside a synctest bubble the
+// bubble's fake clock applies — make the ControlPlane in the bubble that
+// uses it. Rate limits are off.
 type ControlPlane struct {
 	issuer   *Issuer
-	verifier *license.Verifier
+	srv      *controlplane.Server
+	store    *memstore.Store
+	admin    string            // the bearer secret of its super_admin key
+	verifier *license.Verifier // the issuer's keys that the server also has
+
+	learnMu   sync.Mutex
+	forgotten map[string]bool // licences Forget made unknown for good
 
 	mu       sync.Mutex
-	grace    time.Duration
-	interval time.Duration
 	down     bool
 	faults   []Fault
-	licenses map[string]*cpLicense
 	received []Received
-}
-
-// cpLicense is the control plane's record of one licence.
-type cpLicense struct {
-	boundTo   string // fingerprint; "" when not bound
-	status    string // license.LeaseActive, LeaseSuspended or LeaseRevoked
-	forgotten bool
-	activated map[string]string // idempotency key → fingerprint
-
-	// The newest lease issued for the licence: the next one's iat must
-	// follow it (see leaseTimes), and a seat its machine deactivates is
-	// held until it expires.
-	lastIat    time.Time
-	lastStatus string
-	lastExp    time.Time
-	heldBy     string    // the fingerprint that deactivated; "" when no seat is held
-	heldUntil  time.Time // the exp of the newest lease issued to heldBy
 }
 
 // Received is one request the control plane saw.
 type Received struct {
-	Op             string // "activate", "heartbeat" or "deactivate"
+	// Op is "activate", "heartbeat" or "deactivate" for a device call, and
+	// the method and path ("GET /.well-known/jwks.json") for anything else.
+	Op             string
 	LicenseID      string
 	Fingerprint    string
 	IdempotencyKey string
@@ -73,7 +66,8 @@ type Received struct {
 // Fault is an answer to force on the next request(s) instead of the real
 // one; see [ControlPlane.Fail].
 type Fault struct {
-	// Status is the HTTP status to answer, e.g. 500, 503 or 429.
+	// Status is the HTTP status to answer, e.g. 500, 503 or 429 (0 means
+	// 503).
 	Status int
 	// RetryAfter is sent as the Retry-After header when non-empty
 	// (seconds, or an HTTP date).
@@ -86,25 +80,21 @@ type Fault struct {
 	Delay time.Duration
 }
 
-// Defaults of a [ControlPlane].
+// Defaults of a [ControlPlane]: the reference control plane's.
 const (
-	DefaultGrace    = 14 * 24 * time.Hour
-	DefaultInterval = time.Hour
+	DefaultGrace    = controlplane.DefaultGrace
+	DefaultInterval = controlplane.DefaultHeartbeatInterval
 )
 
 // baseURL is the address a ControlPlane answers at through its RoundTripper.
 const baseURL = "http://licensetest.invalid"
 
-// NewControlPlane returns a control plane issuing leases signed by iss.
-func NewControlPlane(iss *Issuer) *ControlPlane {
-	return &ControlPlane{
-		issuer:   iss,
-		verifier: iss.Verifier(license.WithLeeway(license.DefaultLeeway)),
-		grace:    DefaultGrace,
-		interval: DefaultInterval,
-		licenses: map[string]*cpLicense{},
-	}
-}
+// maxBody is the most of a request body the control plane reads; the
+// server refuses far smaller device bodies anyway.
+const maxBody = 1 << 20
+
+// ErrDown is the transport error a down control plane answers with.
+var ErrDown = errors.New("licensetest: control plane is down")
 
 // URL is the base URL to configure a product with when it talks to the
 // control plane through [ControlPlane.Client] or the ControlPlane itself as
@@ -115,16 +105,20 @@ func (cp *ControlPlane) URL() string { return baseURL }
 // memory.
 func (cp *ControlPlane) Client() *http.Client { return &http.Client{Transport: cp} }
 
-// NewServer starts an httptest.Server in front of the control plane and
-// closes it when the test ends. Configure the product with its URL.
-func (cp *ControlPlane) NewServer(t interface{ Cleanup(func()) }) *httptest.Server {
-	srv := httptest.NewServer(cp)
-	t.Cleanup(srv.Close)
-	return srv
+// Configure points a product's Config at the control plane in memory:
+// ServerURL becomes [ControlPlane.URL] and HTTPClient [ControlPlane.Client].
+// [Issuer.Configure] does the offline part.
+func (cp *ControlPlane) Configure(cfg *license.Config) {
+	cfg.ServerURL, cfg.HTTPClient = cp.URL(), cp.Client()
 }
 
-// ErrDown is the transport error a down control plane answers with.
-var ErrDown = errors.New("licensetest: control plane is down")
+// NewServer starts an httptest.Server in front of the control plane and
+// closes it when the issuer's test ends. Configure the product with its URL.
+func (cp *ControlPlane) NewServer() *httptest.Server {
+	srv := httptest.NewServer(cp)
+	cp.issuer.t.Cleanup(srv.Close)
+	return srv
+}
 
 // RoundTrip serves req in memory. While the control plane is down it
 // fails like an unreachable host.
@@ -145,6 +139,16 @@ func (cp *ControlPlane) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// ServeHTTP answers a request. While the control plane is down it sends no
+// answer at all: the connection is dropped, as when the host behind a
+// listener is gone.
+func (cp *ControlPlane) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if cp.unanswered(r) {
+		panic(http.ErrAbortHandler) // net/http drops the connection, and logs nothing
+	}
+	cp.serve(w, r)
+}
+
 // SetDown takes the control plane down (every request fails as if the host
 // were unreachable: in memory, RoundTrip returns [ErrDown]; behind
 // [ControlPlane.NewServer], the connection is dropped unanswered) or
@@ -156,77 +160,15 @@ func (cp *ControlPlane) SetDown(down bool) {
 }
 
 // Fail queues faults: the next requests get them, one each, in order,
-// before normal answers resume.
+// before the server's answers resume.
 func (cp *ControlPlane) Fail(faults ...Fault) {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
 	cp.faults = append(cp.faults, faults...)
 }
 
-// SetGrace sets how long the leases it issues last (default 14 days).
-func (cp *ControlPlane) SetGrace(d time.Duration) {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	cp.grace = d
-}
-
-// SetInterval sets the next_heartbeat_s it asks for (default 1 hour).
-func (cp *ControlPlane) SetInterval(d time.Duration) {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	cp.interval = d
-}
-
-// Suspend marks the licence's subscription invalid: its leases say
-// "suspended" until [ControlPlane.Restore].
-func (cp *ControlPlane) Suspend(licenseID string) { cp.setStatus(licenseID, license.LeaseSuspended) }
-
-// Restore undoes Suspend (and Revoke).
-func (cp *ControlPlane) Restore(licenseID string) { cp.setStatus(licenseID, license.LeaseActive) }
-
-// Revoke revokes the licence: activation is refused with 403 REVOKED and
-// heartbeats answer a lease that says "revoked".
-func (cp *ControlPlane) Revoke(licenseID string) { cp.setStatus(licenseID, license.LeaseRevoked) }
-
-// Rebind moves the licence to another fingerprint ("" unbinds it), as a
-// vendor admin does: the old machine's heartbeats are refused with 409, and
-// a seat held after a deactivation is released.
-func (cp *ControlPlane) Rebind(licenseID, fingerprint string) {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	l := cp.record(licenseID)
-	l.boundTo = fingerprint
-	l.heldBy, l.heldUntil = "", time.Time{}
-}
-
-// HeldUntil returns until when (inclusive) a seat freed by a deactivation
-// stays held for the machine that deactivated, or the zero time when none
-// is held.
-func (cp *ControlPlane) HeldUntil(licenseID string) time.Time {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	l := cp.record(licenseID)
-	if l.heldBy == "" || time.Now().After(l.heldUntil) {
-		return time.Time{}
-	}
-	return l.heldUntil
-}
-
-// Forget makes the control plane answer 404 for the licence.
-func (cp *ControlPlane) Forget(licenseID string) {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	cp.record(licenseID).forgotten = true
-}
-
-// BoundTo returns the fingerprint the licence is bound to, or "".
-func (cp *ControlPlane) BoundTo(licenseID string) string {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	return cp.record(licenseID).boundTo
-}
-
-// Received returns a copy of every request seen so far.
+// Received returns a copy of every request seen so far (the test's own
+// admin calls through Suspend, Revoke and the like are not requests).
 func (cp *ControlPlane) Received() []Received {
 	cp.mu.Lock()
 	defer cp.mu.Unlock()
@@ -247,32 +189,6 @@ func (cp *ControlPlane) Count(op string) int {
 	return n
 }
 
-func (cp *ControlPlane) setStatus(id, status string) {
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	cp.record(id).status = status
-}
-
-// record returns the licence's record, creating it. cp.mu must be held.
-func (cp *ControlPlane) record(id string) *cpLicense {
-	l := cp.licenses[id]
-	if l == nil {
-		l = &cpLicense{status: license.LeaseActive, activated: map[string]string{}}
-		cp.licenses[id] = l
-	}
-	return l
-}
-
-// ServeHTTP answers POST /licenses/{id}/{activate|heartbeat|deactivate}.
-// While the control plane is down it sends no answer at all: the
-// connection is dropped, as when the host behind a listener is gone.
-func (cp *ControlPlane) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if cp.unanswered(r) {
-		panic(http.ErrAbortHandler) // net/http drops the connection, and logs nothing
-	}
-	cp.serve(w, r)
-}
-
 // unanswered reports whether the control plane is down, and if so records
 // the attempt with Answer 0 (no answer).
 func (cp *ControlPlane) unanswered(r *http.Request) bool {
@@ -280,31 +196,33 @@ func (cp *ControlPlane) unanswered(r *http.Request) bool {
 	down := cp.down
 	cp.mu.Unlock()
 	if down {
-		_, op, _ := parsePath(r.URL.EscapedPath())
-		cp.log(Received{Op: op, At: time.Now()})
+		id, op := describe(r)
+		cp.log(Received{Op: op, LicenseID: id, At: time.Now()})
 	}
 	return down
 }
 
-// serve answers one request (up or not: RoundTrip has checked).
+// serve answers one request (up or not: the caller has checked): a queued
+// fault, or the server's answer.
 func (cp *ControlPlane) serve(w http.ResponseWriter, r *http.Request) {
 	// Every answer carries the control plane's clock, as a real server's
-	// does (in RoundTripper mode no net/http server adds it).
+	// does behind net/http (in RoundTripper mode nothing else adds it).
 	w.Header().Set("Date", time.Now().UTC().Format(http.TimeFormat))
-	id, op, ok := parsePath(r.URL.EscapedPath())
-	if !ok || r.Method != http.MethodPost {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "No such route")
-		return
+	var data []byte
+	if r.Body != nil {
+		data, _ = io.ReadAll(io.LimitReader(r.Body, maxBody))
 	}
+	id, op := describe(r)
 	var body struct {
 		Token          string `json:"token"`
 		Fingerprint    string `json:"fingerprint"`
 		IdempotencyKey string `json:"idempotency_key"`
-		Nonce          string `json:"nonce"`
 	}
-	data, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	jsonErr := json.Unmarshal(data, &body)
+	_ = json.Unmarshal(data, &body) // for the record only; the server reads the body itself
 	rec := Received{Op: op, LicenseID: id, Fingerprint: body.Fingerprint, IdempotencyKey: body.IdempotencyKey, At: time.Now()}
+	if rec.IdempotencyKey == "" {
+		rec.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	}
 
 	cp.mu.Lock()
 	var fault *Fault
@@ -316,17 +234,27 @@ func (cp *ControlPlane) serve(w http.ResponseWriter, r *http.Request) {
 	cp.mu.Unlock()
 	if fault != nil {
 		rec.Answer = fault.Status
+		if rec.Answer == 0 {
+			rec.Answer = http.StatusServiceUnavailable
+		}
 		cp.log(rec)
 		serveFault(w, r, *fault)
 		return
 	}
 
-	status, answer := cp.answer(op, id, body.Token, body.Fingerprint, body.IdempotencyKey, body.Nonce, jsonErr)
-	rec.Answer = status
+	if id != "" && body.Token != "" {
+		cp.learn(r.Context(), id, body.Token)
+	}
+	fwd := r.Clone(r.Context())
+	fwd.Body = io.NopCloser(bytes.NewReader(data))
+	fwd.ContentLength = int64(len(data))
+	sw := &statusWriter{ResponseWriter: w}
+	cp.srv.ServeHTTP(sw, fwd)
+	rec.Answer = sw.status
+	if rec.Answer == 0 {
+		rec.Answer = http.StatusOK
+	}
 	cp.log(rec)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(answer)
 }
 
 func (cp *ControlPlane) log(rec Received) {
@@ -335,141 +263,40 @@ func (cp *ControlPlane) log(rec Received) {
 	cp.received = append(cp.received, rec)
 }
 
-// answer decides a device call.
-func (cp *ControlPlane) answer(op, id, token, fpr, key, nonce string, jsonErr error) (int, any) {
-	if jsonErr != nil || token == "" || fpr == "" {
-		return errorBody(http.StatusBadRequest, "VALIDATION", "token and fingerprint are required")
-	}
-	lic, err := cp.verifier.Verify(token)
-	if err != nil {
-		return errorBody(http.StatusBadRequest, "VALIDATION", "invalid licence token: "+license.Code(err))
-	}
-	if lic.ID != id {
-		return errorBody(http.StatusBadRequest, "VALIDATION", "token is for another licence")
-	}
-	cp.mu.Lock()
-	defer cp.mu.Unlock()
-	l := cp.record(id)
-	if l.forgotten {
-		return errorBody(http.StatusNotFound, "NOT_FOUND", "License not found")
-	}
-	now := time.Now()
-	switch op {
-	case "activate":
-		if l.status == license.LeaseRevoked {
-			return errorBody(http.StatusForbidden, "REVOKED", "License revoked")
+// describe names a request for [Received]: the licence id and device op of
+// POST /licenses/{id}/{activate|heartbeat|deactivate}, else no id and the
+// method and path.
+func describe(r *http.Request) (id, op string) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/licenses/")
+	if ok && r.Method == http.MethodPost {
+		if id, op, ok := strings.Cut(rest, "/"); ok && id != "" {
+			switch op {
+			case "activate", "heartbeat", "deactivate":
+				return id, op
+			}
 		}
-		if key == "" {
-			return errorBody(http.StatusBadRequest, "VALIDATION", "idempotency_key is required")
-		}
-		if prev, ok := l.activated[key]; ok && !sameMachine(fpr, prev) {
-			return errorBody(http.StatusConflict, "CONFLICT", "Idempotency key reused for another machine")
-		}
-		if l.boundTo != "" && !sameMachine(fpr, l.boundTo) {
-			return errorBody(http.StatusConflict, "CONFLICT", "License is bound to another machine")
-		}
-		if l.boundTo == "" && l.heldBy != "" && !now.After(l.heldUntil) && !sameMachine(fpr, l.heldBy) {
-			// The machine that deactivated may still run offline on its
-			// newest lease, up to and including its exp: the seat is its
-			// own until then.
-			return errorBody(http.StatusConflict, "CONFLICT",
-				"License was deactivated on another machine; its seat is held until "+l.heldUntil.UTC().Format(time.RFC3339))
-		}
-		l.boundTo = fpr
-		l.heldBy, l.heldUntil = "", time.Time{}
-		l.activated[key] = fpr
-	case "heartbeat":
-		if !sameMachine(fpr, l.boundTo) {
-			return errorBody(http.StatusConflict, "CONFLICT", "License is bound to another machine")
-		}
-		// Keep the newest matching fingerprint, so that changes one at a
-		// time (a NIC this year, RAM next year) never add up to two.
-		l.boundTo = fpr
-	case "deactivate":
-		if sameMachine(fpr, l.boundTo) {
-			l.boundTo = ""
-			l.heldBy, l.heldUntil = fpr, l.lastExp
-		}
-		return http.StatusOK, map[string]bool{"success": true}
 	}
-	iat, exp := l.leaseTimes(now, cp.grace)
-	lease, err := cp.issuer.signLease(iat, exp, id, fpr, l.status, nonce)
-	if err != nil {
-		return errorBody(http.StatusInternalServerError, "INTERNAL", "signing failed")
-	}
-	l.lastIat, l.lastStatus, l.lastExp = iat, l.status, exp
-	return http.StatusOK, map[string]any{
-		"status":           l.status,
-		"lease":            lease,
-		"next_heartbeat_s": int64(cp.interval / time.Second),
-		"server_time":      now.UTC().Format(time.RFC3339),
-	}
+	return "", r.Method + " " + r.URL.Path
 }
 
-// leaseTimes returns the iat and exp of the next lease for the licence,
-// following the order products rely on: a lease counts only if its signed
-// iat is strictly later than every lease the machine accepted. So
-// successive leases have strictly increasing iat — the next second after
-// the previous lease's if need be, even in the future — and a verdict
-// (revoked, suspended, restored) is never lost to a lease of the same
-// second. Twin leases cannot be banked and played back: each carries the
-// nonce of the request it answers. exp is server time plus the grace
-// window, never moved by that second.
-func (l *cpLicense) leaseTimes(now time.Time, grace time.Duration) (iat, exp time.Time) {
-	now = now.Truncate(time.Second)
-	iat = now
-	if !l.lastIat.IsZero() && !iat.After(l.lastIat) {
-		iat = l.lastIat.Add(time.Second)
-	}
-	return iat, now.Add(grace)
+// statusWriter remembers the status the server wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
 }
 
-// signLease signs a lease without failing the test: it runs on the
-// control plane's goroutines, where t.Fatal must not be called.
-func (i *Issuer) signLease(iat, exp time.Time, licenseID, fpr, status, nonce string) (string, error) {
-	return i.mintLease(iat, exp, licenseID, fpr, status, nonce)
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
 }
 
-// sameMachine compares a fingerprint sent now with the recorded one, with
-// the tolerance of fingerprint.Matches; strings that are not fingerprints
-// (as tests may use) must be equal.
-func sameMachine(sent, recorded string) bool {
-	if recorded == "" {
-		return false
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
 	}
-	fp, err := fingerprint.Parse(sent)
-	if err != nil {
-		return sent == recorded
-	}
-	return fp.Matches(recorded)
-}
-
-func parsePath(p string) (id, op string, ok bool) {
-	rest, ok := strings.CutPrefix(p, "/licenses/")
-	if !ok {
-		return "", "", false
-	}
-	id, op, ok = strings.Cut(rest, "/")
-	if !ok || id == "" || strings.Contains(op, "/") {
-		return "", "", false
-	}
-	switch op {
-	case "activate", "heartbeat", "deactivate":
-	default:
-		return "", "", false
-	}
-	return id, op, true
-}
-
-func errorBody(status int, code, msg string) (int, any) {
-	return status, map[string]any{"error": map[string]string{"code": code, "message": msg}}
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	_, body := errorBody(status, code, msg)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	return w.ResponseWriter.Write(b)
 }
 
 func serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
@@ -494,5 +321,8 @@ func serveFault(w http.ResponseWriter, r *http.Request, f Fault) {
 		_, _ = io.WriteString(w, f.Body)
 		return
 	}
-	writeError(w, status, "FAULT", "injected fault "+strconv.Itoa(status))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
+		"code": "FAULT", "message": "injected fault " + strconv.Itoa(status)}})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/licensekit/licensekit/heartbeat"
 	"github.com/licensekit/licensekit/license"
+	"github.com/licensekit/licensekit/license/licensetest"
 )
 
 // beat sends a heartbeat for fpr and returns the verified lease.
@@ -44,18 +45,18 @@ func TestControlPlaneLeaseOrder(t *testing.T) {
 				twin.IssuedAt, a.IssuedAt, twin.ID, a.ID, twin.Nonce, a.Nonce)
 		}
 		a = twin
-		r.cp.Revoke(r.lic)
-		revoked := r.beat(t, "machine-A") // still the same second
-		if revoked.Status != license.LeaseRevoked || !revoked.IssuedAt.After(a.IssuedAt) {
-			t.Fatalf("verdict in the same second: status %s, iat %v after %v", revoked.Status, revoked.IssuedAt, a.IssuedAt)
+		r.cp.Suspend(r.lic)
+		verdict := r.beat(t, "machine-A") // still the same second
+		if verdict.Status != license.LeaseSuspended || !verdict.IssuedAt.After(a.IssuedAt) {
+			t.Fatalf("verdict in the same second: status %s, iat %v after %v", verdict.Status, verdict.IssuedAt, a.IssuedAt)
 		}
-		if got := revoked.ExpiresAt.Sub(a.ExpiresAt); got != 0 {
+		if got := verdict.ExpiresAt.Sub(a.ExpiresAt); got != 0 {
 			t.Fatalf("the verdict's exp moved by %v: the bump must not lengthen a lease", got)
 		}
 		r.cp.Restore(r.lic)
 		restored := r.beat(t, "machine-A")
-		if !restored.IssuedAt.After(revoked.IssuedAt) {
-			t.Fatalf("restore after the verdict: iat %v, verdict %v", restored.IssuedAt, revoked.IssuedAt)
+		if !restored.IssuedAt.After(verdict.IssuedAt) || restored.Status != license.LeaseActive {
+			t.Fatalf("restore after the verdict: %s, iat %v, verdict %v", restored.Status, restored.IssuedAt, verdict.IssuedAt)
 		}
 		// The bumped iat is ahead of the clock; the next lease does not go
 		// back below it.
@@ -72,10 +73,13 @@ func TestControlPlaneLeaseOrder(t *testing.T) {
 }
 
 // A seat freed by the device's own deactivate stays held until the newest
-// lease issued to that machine expires, because that machine may keep
-// running offline on it: another machine cannot activate before then. The
-// machine itself may come back, and a vendor admin's Rebind releases the
-// seat at once. (Issue 8, attack 6: deactivate ping-pong.)
+// lease issued to that machine expires (inclusive), because that machine
+// may keep running offline on it: another machine cannot activate before
+// then. The server holds it a whole grace from the deactivation, since it
+// cannot know that no lease of that second escaped its bookkeeping; so
+// HeldUntil is at least the newest lease's exp. The machine itself may
+// come back, and a vendor admin's Rebind releases the seat at once (the
+// deactivate ping-pong of the security review).
 func TestControlPlaneDeactivateHoldsSeat(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newCP(t)
@@ -92,15 +96,16 @@ func TestControlPlaneDeactivateHoldsSeat(t *testing.T) {
 		if got := r.cp.BoundTo(r.lic); got != "" {
 			t.Fatalf("after Deactivate BoundTo = %q", got)
 		}
-		if got := r.cp.HeldUntil(r.lic); !got.Equal(newest.ExpiresAt) {
-			t.Fatalf("HeldUntil = %v, want the newest lease's exp %v", got, newest.ExpiresAt)
+		held := r.cp.HeldUntil(r.lic)
+		if want := time.Now().Add(licensetest.DefaultGrace); held.Before(newest.ExpiresAt) || !held.Equal(want) {
+			t.Fatalf("HeldUntil = %v, want a grace after the deactivation (%v), not before the newest lease's exp %v", held, want, newest.ExpiresAt)
 		}
 		if _, err := r.client.Activate(ctx, r.req("machine-B")); !errors.Is(err, heartbeat.ErrBoundElsewhere) {
 			t.Fatalf("machine B while A's lease is valid: %v", err)
 		}
-		time.Sleep(time.Until(newest.ExpiresAt))
+		time.Sleep(time.Until(held))
 		if _, err := r.client.Activate(ctx, r.req("machine-B")); !errors.Is(err, heartbeat.ErrBoundElsewhere) {
-			t.Fatalf("machine B at A's lease's exp, when A may still run: %v", err)
+			t.Fatalf("machine B at the end of the hold, when A may still run: %v", err)
 		}
 		time.Sleep(time.Second)
 		if _, err := r.client.Activate(ctx, r.req("machine-B")); err != nil {
@@ -125,9 +130,9 @@ func TestControlPlaneDeactivateHoldsSeat(t *testing.T) {
 		if err := r.client.Deactivate(ctx, r.req("machine-B")); err != nil {
 			t.Fatal(err)
 		}
-		r.cp.Rebind(r.lic, "")
-		if !r.cp.HeldUntil(r.lic).IsZero() {
-			t.Fatal("Rebind left the seat held")
+		r.cp.Rebind(r.lic, "machine-A")
+		if !r.cp.HeldUntil(r.lic).IsZero() || r.cp.BoundTo(r.lic) != "machine-A" {
+			t.Fatalf("Rebind left the seat held (%v) or bound to %q", r.cp.HeldUntil(r.lic), r.cp.BoundTo(r.lic))
 		}
 		if _, err := r.client.Activate(ctx, heartbeatReq(r, "machine-A", "idem-A-again")); err != nil {
 			t.Fatalf("machine A after the admin released the seat: %v", err)

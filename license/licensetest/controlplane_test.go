@@ -68,8 +68,8 @@ func TestControlPlaneActivateAndBeat(t *testing.T) {
 	if _, err := r.client.Heartbeat(ctx, r.req("machine-B")); !errors.Is(err, heartbeat.ErrBoundElsewhere) {
 		t.Fatalf("heartbeat from the second machine: %v", err)
 	}
+	r.cp.SetInterval(5 * time.Minute) // first: the grace must stay longer than the interval
 	r.cp.SetGrace(time.Hour)
-	r.cp.SetInterval(5 * time.Minute)
 	resp, err = r.client.Heartbeat(ctx, r.req("machine-A"))
 	if err != nil {
 		t.Fatal(err)
@@ -95,9 +95,9 @@ func TestControlPlaneVerdicts(t *testing.T) {
 	if _, err := r.client.Activate(ctx, r.req("machine-A")); err != nil {
 		t.Fatal(err)
 	}
-	statusOf := func() string {
+	statusOf := func(fpr string) string {
 		t.Helper()
-		resp, err := r.client.Heartbeat(ctx, r.req("machine-A"))
+		resp, err := r.client.Heartbeat(ctx, r.req(fpr))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,21 +111,16 @@ func TestControlPlaneVerdicts(t *testing.T) {
 		return l.Status
 	}
 	r.cp.Suspend(r.lic)
-	if s := statusOf(); s != license.LeaseSuspended {
+	if s := statusOf("machine-A"); s != license.LeaseSuspended {
 		t.Fatalf("after Suspend: %q", s)
 	}
+	if _, err := r.client.Activate(ctx, r.req("machine-A")); !errors.Is(err, heartbeat.ErrSuspended) {
+		t.Fatalf("activation of a suspended licence: %v", err)
+	}
 	r.cp.Restore(r.lic)
-	if s := statusOf(); s != license.LeaseActive {
+	if s := statusOf("machine-A"); s != license.LeaseActive {
 		t.Fatalf("after Restore: %q", s)
 	}
-	r.cp.Revoke(r.lic)
-	if s := statusOf(); s != license.LeaseRevoked {
-		t.Fatalf("after Revoke: %q", s)
-	}
-	if _, err := r.client.Activate(ctx, r.req("machine-A")); !errors.Is(err, heartbeat.ErrRevoked) {
-		t.Fatalf("activation of a revoked licence: %v", err)
-	}
-	r.cp.Restore(r.lic)
 	r.cp.Rebind(r.lic, "machine-C")
 	if got := r.cp.BoundTo(r.lic); got != "machine-C" {
 		t.Fatalf("BoundTo = %q", got)
@@ -139,9 +134,76 @@ func TestControlPlaneVerdicts(t *testing.T) {
 	if got := r.cp.BoundTo(r.lic); got != "" {
 		t.Fatalf("after Deactivate BoundTo = %q", got)
 	}
+	if _, err := r.client.Activate(ctx, r.req("machine-C")); err != nil {
+		t.Fatalf("machine C back on its held seat: %v", err)
+	}
+	r.cp.Revoke(r.lic)
+	if s := statusOf("machine-C"); s != license.LeaseRevoked {
+		t.Fatalf("after Revoke: %q", s)
+	}
+	if _, err := r.client.Activate(ctx, r.req("machine-C")); !errors.Is(err, heartbeat.ErrRevoked) {
+		t.Fatalf("activation of a revoked licence: %v", err)
+	}
 	r.cp.Forget(r.lic)
-	if _, err := r.client.Heartbeat(ctx, r.req("machine-A")); !errors.Is(err, heartbeat.ErrUnknownLicense) {
+	if _, err := r.client.Heartbeat(ctx, r.req("machine-C")); !errors.Is(err, heartbeat.ErrUnknownLicense) {
 		t.Fatalf("forgotten licence: %v", err)
+	}
+}
+
+// The admin calls are the real server's, with its rules: revocation is
+// final, so restoring a revoked licence fails the test with the server's
+// reason; a licence the control plane cannot know fails it too; and a
+// licence the issuer minted is known before any device presents it.
+func TestControlPlaneAdminRules(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(tb licensetest.TB)
+		want string
+	}{
+		{"restore after revoke", func(tb licensetest.TB) {
+			iss := licensetest.NewIssuer(tb)
+			cp := licensetest.NewControlPlane(iss)
+			iss.Mint(licensetest.ID("lic_r"))
+			cp.Revoke("lic_r")
+			cp.Restore("lic_r")
+		}, "Only a suspended licence can be restored (this one is revoked)"},
+		{"revoke twice", func(tb licensetest.TB) {
+			iss := licensetest.NewIssuer(tb)
+			cp := licensetest.NewControlPlane(iss)
+			iss.Mint(licensetest.ID("lic_r"))
+			cp.Revoke("lic_r")
+			cp.Revoke("lic_r")
+		}, "already revoked"},
+		{"unknown licence", func(tb licensetest.TB) {
+			licensetest.NewControlPlane(licensetest.NewIssuer(tb)).Suspend("lic_nobody")
+		}, `does not know licence "lic_nobody"`},
+		{"minted before the control plane", func(tb licensetest.TB) {
+			iss := licensetest.NewIssuer(tb)
+			iss.Mint(licensetest.ID("lic_early"))
+			licensetest.NewControlPlane(iss).Revoke("lic_early")
+		}, `does not know licence "lic_early"`},
+		{"grace not above the interval", func(tb licensetest.TB) {
+			licensetest.NewControlPlane(licensetest.NewIssuer(tb)).SetGrace(time.Hour)
+		}, "grace must be longer than heartbeat_interval"},
+		{"rebind to nowhere", func(tb licensetest.TB) {
+			iss := licensetest.NewIssuer(tb)
+			cp := licensetest.NewControlPlane(iss)
+			iss.Mint(licensetest.ID("lic_r"))
+			cp.Rebind("lic_r", "")
+		}, "Rebind needs the fingerprint"},
+	}
+	for _, tc := range tests {
+		msg := (&fakeT{}).run(tc.fn)
+		if !strings.Contains(msg, tc.want) || !strings.HasPrefix(msg, "licensetest: ") {
+			t.Errorf("%s: %q, want a licensetest failure containing %q", tc.name, msg, tc.want)
+		}
+	}
+
+	// Known from the minting: revoked before its first activation.
+	r := newCP(t)
+	r.cp.Revoke(r.lic)
+	if _, err := r.client.Activate(context.Background(), r.req("machine-A")); !errors.Is(err, heartbeat.ErrRevoked) {
+		t.Fatalf("activation of a licence revoked before any device call: %v", err)
 	}
 }
 
@@ -199,7 +261,7 @@ func TestControlPlaneFaultsAndDown(t *testing.T) {
 }
 
 // A fingerprint that changed in one component (a NIC swap) is still the
-// same machine to the control plane, which then keeps the newest.
+// same machine to the control plane.
 func TestControlPlaneTolerantFingerprint(t *testing.T) {
 	r := newCP(t)
 	ctx := context.Background()
@@ -228,18 +290,24 @@ func TestControlPlaneTolerantFingerprint(t *testing.T) {
 	if _, err := r.client.Activate(ctx, r.req(before)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.client.Heartbeat(ctx, r.req(after)); err != nil {
+	resp, err := r.client.Heartbeat(ctx, r.req(after))
+	if err != nil {
 		t.Fatalf("one component changed: %v", err)
 	}
-	if got := r.cp.BoundTo(r.lic); got != after {
-		t.Fatal("the control plane did not keep the newest fingerprint")
+	// The lease names the fingerprint sent, as products require; the
+	// reference server keeps the binding's fingerprint as activated.
+	if l, err := r.iss.Verifier().VerifyLease(resp.Lease); err != nil || l.Fingerprint != after {
+		t.Fatalf("lease after the change: %v, %+v", err, l)
+	}
+	if got := r.cp.BoundTo(r.lic); got != before {
+		t.Fatalf("BoundTo = %q, want the fingerprint as activated", got)
 	}
 }
 
 // The same control plane behind a real listener.
 func TestControlPlaneServer(t *testing.T) {
 	r := newCP(t)
-	srv := r.cp.NewServer(t)
+	srv := r.cp.NewServer()
 	c := &heartbeat.Client{BaseURL: srv.URL}
 	resp, err := c.Activate(context.Background(), r.req("machine-A"))
 	if err != nil {

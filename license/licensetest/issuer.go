@@ -8,23 +8,36 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"sync"
 
 	"github.com/licensekit/licensekit/license"
 	"github.com/licensekit/licensekit/license/mint"
 )
 
-// TB is the part of [testing.TB] an [Issuer] uses: *testing.T, *testing.B
-// and *testing.F implement it. It is an interface of its own only so that
-// code without a test — an Example, a corpus generator — can pass a stand-in.
-// Fatalf must not return (testing's calls runtime.Goexit); if a stand-in's
-// does, the Issuer panics with the same message.
+// TB is the part of [testing.TB] licensetest uses: *testing.T, *testing.B
+// and *testing.F implement it, and it is the only kind of t the package
+// takes — [NewIssuer] keeps it, and everything made from the Issuer (its
+// key files, its [ControlPlane]) reports through it, cleans up with its
+// Cleanup and writes under its TempDir. It is an interface of its own so
+// that code without a test — an Example, a corpus generator — can pass a
+// small stand-in (see the package Example). Fatalf must not return
+// (testing's calls runtime.Goexit); if a stand-in's does, licensetest
+// panics with the same message.
 type TB interface {
 	Helper()
 	Fatalf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
 }
 
 // DefaultIssuerName is the iss claim of tokens minted by an [Issuer] made
-// without [WithIssuerName].
+// without [IssuerName].
+//
+// A product that sets license.Config.Issuer (as it should) refuses every
+// token whose iss differs, with nothing but "issuer mismatch" to go on. So
+// make the Issuer with IssuerName set to the product's name, and let
+// [Issuer.Configure] set up the product's Config: it fails the test at once,
+// naming both, when the two differ.
 const DefaultIssuerName = "licensetest"
 
 // DefaultRSABits is the size of the RSA keys an [Issuer] generates.
@@ -53,7 +66,8 @@ type Issuer struct {
 	name    string
 	keys    []Key
 	minted  []*mint.Key    // keys[n] as a mint key
-	signers []*mint.Signer // a signer of keys[n]; nil for a key mint refuses (WithRSABits below 2048)
+	signers []*mint.Signer // a signer of keys[n]; nil for a key mint refuses (RSABits below 2048)
+	book    *book          // licence tokens minted since a ControlPlane serves the issuer
 }
 
 // IssuerOption configures [NewIssuer].
@@ -65,29 +79,30 @@ type issuerConfig struct {
 	rsaBits int
 }
 
-// WithAlgorithms makes one fresh key per entry, in order, each pinned to
+// Algorithms makes one fresh key per entry, in order, each pinned to
 // that algorithm: "EdDSA" (Ed25519), "ES256" (P-256), "ES384" (P-384),
-// "RS256" or "PS256" (RSA, [DefaultRSABits] bits unless [WithRSABits]).
+// "RS256" or "PS256" (RSA, [DefaultRSABits] bits unless [RSABits]).
 // Repeat an algorithm for several keys of one kind, as in a key rotation.
 // The first key signs unless [SignWith] picks another. The default is a
 // single "EdDSA" key. RSA key generation takes a noticeable fraction of a
 // second; nothing is cached between issuers.
-func WithAlgorithms(algs ...string) IssuerOption {
+func Algorithms(algs ...string) IssuerOption {
 	return func(c *issuerConfig) { c.algs = append([]string(nil), algs...) }
 }
 
-// WithIssuerName sets the iss claim of minted tokens (default
-// [DefaultIssuerName]).
-func WithIssuerName(name string) IssuerOption {
+// IssuerName sets the iss claim of minted tokens and leases (default
+// [DefaultIssuerName]). Give it the name the product under test expects in
+// license.Config.Issuer; see [DefaultIssuerName] for why it matters.
+func IssuerName(name string) IssuerOption {
 	return func(c *issuerConfig) { c.name = name }
 }
 
-// WithRSABits sets the size of generated RSA keys (default
+// RSABits sets the size of generated RSA keys (default
 // [DefaultRSABits]). Use 1024 to test that weak keys are refused: such an
 // issuer still signs, but [Issuer.Keyring] fails because
 // [license.ParseKeyring] refuses the key; test that refusal with
 // [Issuer.JWKS] or [Issuer.PEM].
-func WithRSABits(bits int) IssuerOption {
+func RSABits(bits int) IssuerOption {
 	return func(c *issuerConfig) { c.rsaBits = bits }
 }
 
@@ -99,9 +114,9 @@ func NewIssuer(t TB, opts ...IssuerOption) *Issuer {
 	for _, o := range opts {
 		o(&c)
 	}
-	i := &Issuer{t: t, name: c.name}
+	i := &Issuer{t: t, name: c.name, book: &book{}}
 	if len(c.algs) == 0 {
-		i.fatalf("licensetest: WithAlgorithms needs at least one algorithm")
+		i.fatalf("licensetest: Algorithms needs at least one algorithm")
 	}
 	for _, alg := range c.algs {
 		mk, err := generate(alg, c.rsaBits)
@@ -151,7 +166,7 @@ func (i *Issuer) fatalf(format string, args ...any) {
 // Name returns the issuer name, the iss claim of minted tokens.
 func (i *Issuer) Name() string { return i.name }
 
-// Keys returns the issuer's keys, in the order of [WithAlgorithms]. The
+// Keys returns the issuer's keys, in the order of [Algorithms]. The
 // slice is a copy; the keys themselves must not be modified.
 func (i *Issuer) Keys() []Key { return append([]Key(nil), i.keys...) }
 
@@ -200,7 +215,7 @@ func (i *Issuer) PEM() []byte {
 
 // Keyring returns the public keys parsed by [license.ParseKeyring] from
 // [Issuer.JWKS], as a product would load them. A parse failure (such as a
-// key made weak with [WithRSABits]) fails the test.
+// key made weak with [RSABits]) fails the test.
 func (i *Issuer) Keyring() *license.Keyring {
 	i.t.Helper()
 	kr, err := license.ParseKeyring(i.JWKS())
@@ -212,7 +227,59 @@ func (i *Issuer) Keyring() *license.Keyring {
 
 // Verifier returns a [license.Verifier] for this issuer's tokens: its
 // [Issuer.Keyring], [license.WithIssuer] set to [Issuer.Name], then opts.
+// A product's Manager is set up alike by [Issuer.Configure].
 func (i *Issuer) Verifier(opts ...license.Option) *license.Verifier {
 	i.t.Helper()
 	return license.NewVerifier(i.Keyring(), append([]license.Option{license.WithIssuer(i.name)}, opts...)...)
+}
+
+// Configure sets up a product's Config for this issuer: Keys becomes the
+// issuer's [Issuer.Keyring], and Issuer is checked — when the product sets
+// one (as it should), it must be the issuer's [Issuer.Name], or the test
+// fails at once, naming both, instead of every token being refused later
+// with "issuer mismatch". An empty Config.Issuer is left empty. Pair it with
+// [ControlPlane.Configure] for the online part.
+func (i *Issuer) Configure(cfg *license.Config) {
+	i.t.Helper()
+	if cfg.Issuer != "" && cfg.Issuer != i.name {
+		i.fatalf("licensetest: the product's Config.Issuer is %q but this Issuer signs as %q: "+
+			"make it with licensetest.NewIssuer(t, licensetest.IssuerName(%q))", cfg.Issuer, i.name, cfg.Issuer)
+	}
+	cfg.Keys = i.Keyring()
+}
+
+// book remembers the licence tokens an Issuer mints once a [ControlPlane]
+// serves it, so that the control plane knows those licences before any
+// device presents them (a test may revoke a licence before its first
+// activation). Until then it remembers nothing, so minting in a loop
+// without a control plane costs no memory.
+type book struct {
+	mu     sync.Mutex
+	on     bool
+	tokens map[string][]string // jti → licence tokens, in minting order
+}
+
+// maxBookTokens bounds the tokens remembered per licence.
+const maxBookTokens = 16
+
+func (b *book) start() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.on {
+		b.on, b.tokens = true, map[string][]string{}
+	}
+}
+
+func (b *book) record(jti, token string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.on && jti != "" && len(b.tokens[jti]) < maxBookTokens {
+		b.tokens[jti] = append(b.tokens[jti], token)
+	}
+}
+
+func (b *book) lookup(jti string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.tokens[jti]...)
 }

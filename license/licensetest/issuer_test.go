@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -32,7 +33,7 @@ var allAlgs = []string{"EdDSA", "ES256", "ES384", "RS256", "PS256"}
 // and with package license itself. One issuer holds all keys, so RSA keys
 // are generated only twice.
 func TestAlgorithms(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithAlgorithms(allAlgs...))
+	iss := licensetest.NewIssuer(t, licensetest.Algorithms(allAlgs...))
 	keys := iss.Keys()
 	require.Len(t, keys, len(allAlgs))
 	v := iss.Verifier()
@@ -61,7 +62,7 @@ func TestAlgorithms(t *testing.T) {
 // TestECDSAIsP1363 checks many ECDSA signatures are fixed-size r||s, so
 // the left-padding of short r or s (1 in 256 signatures) is exercised.
 func TestECDSAIsP1363(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithAlgorithms("ES256"))
+	iss := licensetest.NewIssuer(t, licensetest.Algorithms("ES256"))
 	k := iss.Keys()[0]
 	pub := k.Public.(*ecdsa.PublicKey)
 	for n := range 600 {
@@ -77,7 +78,7 @@ func TestECDSAIsP1363(t *testing.T) {
 }
 
 func TestKIDIsRFC7638Thumbprint(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithAlgorithms("EdDSA", "ES256"))
+	iss := licensetest.NewIssuer(t, licensetest.Algorithms("EdDSA", "ES256"))
 	for _, k := range iss.Keys() {
 		tp, err := (&jose.JSONWebKey{Key: k.Public}).Thumbprint(crypto.SHA256)
 		require.NoError(t, err)
@@ -92,7 +93,7 @@ func TestKIDIsRFC7638Thumbprint(t *testing.T) {
 }
 
 func TestRotationKeysDiffer(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithAlgorithms("EdDSA", "EdDSA", "ES256"))
+	iss := licensetest.NewIssuer(t, licensetest.Algorithms("EdDSA", "EdDSA", "ES256"))
 	keys := iss.Keys()
 	assert.NotEqual(t, keys[0].KID, keys[1].KID)
 	assert.Equal(t, licensetest.DefaultIssuerName, iss.Name())
@@ -114,7 +115,7 @@ func TestRotationKeysDiffer(t *testing.T) {
 }
 
 func TestJWKS(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithAlgorithms("EdDSA", "ES256", "ES384"))
+	iss := licensetest.NewIssuer(t, licensetest.Algorithms("EdDSA", "ES256", "ES384"))
 	data := iss.JWKS()
 	assert.NotContains(t, string(data), `"d"`, "private material in JWKS")
 
@@ -145,7 +146,7 @@ func TestJWKS(t *testing.T) {
 }
 
 func TestPEM(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithAlgorithms("EdDSA", "ES384"))
+	iss := licensetest.NewIssuer(t, licensetest.Algorithms("EdDSA", "ES384"))
 	rest := iss.PEM()
 	for _, k := range iss.Keys() {
 		var block *pem.Block
@@ -165,7 +166,7 @@ func TestPEM(t *testing.T) {
 }
 
 func TestKeyring(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithAlgorithms("ES256", "EdDSA"))
+	iss := licensetest.NewIssuer(t, licensetest.Algorithms("ES256", "EdDSA"))
 	kr := iss.Keyring()
 	require.Equal(t, 2, kr.Len())
 	for _, k := range iss.Keys() {
@@ -176,7 +177,7 @@ func TestKeyring(t *testing.T) {
 // TestRSAKeyring is the one other test that pays for RSA keys: PS256 must
 // survive the JWKS, and a weak key must be refused.
 func TestRSAKeyring(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithAlgorithms("PS256"), licensetest.WithRSABits(1024))
+	iss := licensetest.NewIssuer(t, licensetest.Algorithms("PS256"), licensetest.RSABits(1024))
 	k := iss.Keys()[0]
 	assert.Equal(t, 1024, k.Public.(*rsa.PublicKey).N.BitLen())
 
@@ -198,7 +199,9 @@ type fakeT struct {
 	msg string
 }
 
-func (f *fakeT) Helper() {}
+func (f *fakeT) Helper()         {}
+func (f *fakeT) Cleanup(func())  {}
+func (f *fakeT) TempDir() string { return os.TempDir() }
 
 func (f *fakeT) Fatalf(format string, args ...any) {
 	f.mu.Lock()
@@ -227,17 +230,17 @@ func TestFailures(t *testing.T) {
 		fn   func(tb licensetest.TB)
 		want string
 	}{
-		{"unknown algorithm", func(tb licensetest.TB) { licensetest.NewIssuer(tb, licensetest.WithAlgorithms("HS256")) }, `unknown algorithm "HS256"`},
-		{"no algorithms", func(tb licensetest.TB) { licensetest.NewIssuer(tb, licensetest.WithAlgorithms()) }, "at least one algorithm"},
+		{"unknown algorithm", func(tb licensetest.TB) { licensetest.NewIssuer(tb, licensetest.Algorithms("HS256")) }, `unknown algorithm "HS256"`},
+		{"no algorithms", func(tb licensetest.TB) { licensetest.NewIssuer(tb, licensetest.Algorithms()) }, "at least one algorithm"},
 		{"RSA too small", func(tb licensetest.TB) {
-			licensetest.NewIssuer(tb, licensetest.WithAlgorithms("RS256"), licensetest.WithRSABits(512))
+			licensetest.NewIssuer(tb, licensetest.Algorithms("RS256"), licensetest.RSABits(512))
 		}, "generating a RS256 key"},
 		{"unknown kid", func(tb licensetest.TB) { licensetest.NewIssuer(tb).Mint(licensetest.SignWith("nope")) }, `no key with kid "nope"`},
 		{"unknown raw kid", func(tb licensetest.TB) { licensetest.NewIssuer(tb).SignRaw("nope", nil, nil) }, `no key with kid "nope"`},
 		{"bad claim", func(tb licensetest.TB) { licensetest.NewIssuer(tb).Mint(licensetest.Claim("x", make(chan int))) }, "licensetest: encoding claims"},
 		{"bad header", func(tb licensetest.TB) { licensetest.NewIssuer(tb).Mint(licensetest.Header("x", func() {})) }, "licensetest: signing"},
 		{"weak keyring", func(tb licensetest.TB) {
-			licensetest.NewIssuer(tb, licensetest.WithAlgorithms("RS256"), licensetest.WithRSABits(1024)).Keyring()
+			licensetest.NewIssuer(tb, licensetest.Algorithms("RS256"), licensetest.RSABits(1024)).Keyring()
 		}, "licensetest: parsing the issuer's own JWKS"},
 		{"bad file field", func(tb licensetest.TB) { licensetest.NewIssuer(tb).KeyFile(licensetest.FileField("x", make(chan int))) }, `encoding key file field "x"`},
 		{"fine", func(tb licensetest.TB) { licensetest.NewIssuer(tb).Mint() }, ""},
@@ -259,6 +262,8 @@ type panicT struct{}
 
 func (panicT) Helper()               {}
 func (panicT) Fatalf(string, ...any) {}
+func (panicT) Cleanup(func())        {}
+func (panicT) TempDir() string       { return os.TempDir() }
 
 func TestFatalfThatReturns(t *testing.T) {
 	iss := licensetest.NewIssuer(panicT{})
@@ -274,7 +279,7 @@ func samePublic(a, b crypto.PublicKey) bool {
 
 // TestConcurrentMint: an Issuer is safe for concurrent use (run with -race).
 func TestConcurrentMint(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithAlgorithms("EdDSA", "ES256"))
+	iss := licensetest.NewIssuer(t, licensetest.Algorithms("EdDSA", "ES256"))
 	kid := iss.Keys()[1].KID
 	var wg sync.WaitGroup
 	toks := make([]string, 8)

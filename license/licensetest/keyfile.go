@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/licensekit/licensekit/license"
@@ -40,9 +39,9 @@ func Primary(token string) KeyFileOption { return func(c *keyFileConfig) { c.pri
 // leaves the slot out of the file.
 func Secondary(token string) KeyFileOption { return func(c *keyFileConfig) { c.secondary = &token } }
 
-// WithMint adds options for both minted tokens, applied after the slot
-// claim, so Slot can be overridden too. Repeated WithMint options add up.
-func WithMint(opts ...MintOption) KeyFileOption {
+// Tokens adds options for both minted tokens, applied after the slot
+// claim, so Slot can be overridden too. Repeated Tokens options add up.
+func Tokens(opts ...MintOption) KeyFileOption {
 	return func(c *keyFileConfig) { c.mint = append(c.mint, opts...) }
 }
 
@@ -70,7 +69,8 @@ func CRLF() KeyFileOption { return func(c *keyFileConfig) { c.crlf = true } }
 // Windows editors save it.
 func BOM() KeyFileOption { return func(c *keyFileConfig) { c.bom = true } }
 
-// KeyFile returns a downloadable key file (SPEC §4), indented, one field a
+// KeyFile returns a downloadable key file (format licensekit.keyfile/v1,
+// what a customer downloads from the control plane), indented, one field a
 // line, ending in a newline:
 //
 //	{
@@ -84,7 +84,7 @@ func BOM() KeyFileOption { return func(c *keyFileConfig) { c.bom = true } }
 //
 // By default it mints one licence as two tokens, at the same instant, with
 // identical claims — one jti — except slot ("primary", "secondary"), as a
-// control plane issues them; [WithMint] options apply to both. The file's aud, sub,
+// control plane issues them; [Tokens] options apply to both. The file's aud, sub,
 // tid and tenant_ctry are copied from the claims of the first token in the
 // file (primary, else secondary; given tokens are decoded without
 // verification, and fields they lack are left out); an aud of one string
@@ -162,15 +162,16 @@ func (i *Issuer) KeyFile(opts ...KeyFileOption) []byte {
 }
 
 // WriteKeyFile writes [Issuer.KeyFile](opts...) to license.json in dir, or
-// in t.TempDir() when dir is "", with mode 0600, and returns its path.
-func (i *Issuer) WriteKeyFile(t testing.TB, dir string, opts ...KeyFileOption) string {
-	t.Helper()
+// in a fresh directory of the issuer's TB (its TempDir) when dir is "",
+// with mode 0600, and returns its path. A write failure fails the test.
+func (i *Issuer) WriteKeyFile(dir string, opts ...KeyFileOption) string {
+	i.t.Helper()
 	if dir == "" {
-		dir = t.TempDir()
+		dir = i.t.TempDir()
 	}
 	path := filepath.Join(dir, KeyFileName)
 	if err := os.WriteFile(path, i.KeyFile(opts...), 0o600); err != nil {
-		t.Fatalf("licensetest: writing key file: %v", err)
+		i.fatalf("licensetest: writing key file: %v", err)
 	}
 	return path
 }

@@ -19,9 +19,9 @@ import (
 
 func TestKeyFileShape(t *testing.T) {
 	iss := licensetest.NewIssuer(t)
-	data := iss.KeyFile(licensetest.WithMint(licensetest.Country("DE"), licensetest.Audience("Acme Health GmbH")))
+	data := iss.KeyFile(licensetest.Tokens(licensetest.Country("DE"), licensetest.Audience("Acme Health GmbH")))
 
-	// Field order as in SPEC §4, one a line.
+	// Field order as the control plane writes it, one a line.
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 	require.Len(t, lines, 9, string(data))
 	assert.Equal(t, "{", lines[0])
@@ -108,8 +108,8 @@ func TestKeyFileSlotsAndFields(t *testing.T) {
 		{"no format", []licensetest.KeyFileOption{licensetest.OmitFileField("format")}, license.ErrKeyFile},
 		{"number sub", []licensetest.KeyFileOption{licensetest.FileField("sub", 5)}, license.ErrKeyFile},
 		{"no tokens", []licensetest.KeyFileOption{licensetest.Primary(""), licensetest.Secondary("")}, license.ErrKeyFile},
-		{"slot swapped", []licensetest.KeyFileOption{licensetest.WithMint(licensetest.Slot("secondary"))}, license.ErrKeyFile},
-		{"expired", []licensetest.KeyFileOption{licensetest.WithMint(licensetest.ExpiresIn(-time.Hour))}, license.ErrExpired},
+		{"slot swapped", []licensetest.KeyFileOption{licensetest.Tokens(licensetest.Slot("secondary"))}, license.ErrKeyFile},
+		{"expired", []licensetest.KeyFileOption{licensetest.Tokens(licensetest.ExpiresIn(-time.Hour))}, license.ErrExpired},
 		{"unknown field", []licensetest.KeyFileOption{licensetest.FileField("comment", "hi")}, nil},
 		{"omit unknown", []licensetest.KeyFileOption{licensetest.OmitFileField("nothing")}, nil},
 	}
@@ -133,7 +133,7 @@ func TestKeyFileSlotsAndFields(t *testing.T) {
 
 func TestWriteKeyFile(t *testing.T) {
 	iss := licensetest.NewIssuer(t)
-	path := iss.WriteKeyFile(t, "")
+	path := iss.WriteKeyFile("")
 	assert.Equal(t, "license.json", filepath.Base(path))
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
@@ -146,7 +146,7 @@ func TestWriteKeyFile(t *testing.T) {
 	assert.NoError(t, err)
 
 	dir := t.TempDir()
-	assert.Equal(t, filepath.Join(dir, "license.json"), iss.WriteKeyFile(t, dir, licensetest.BOM()))
+	assert.Equal(t, filepath.Join(dir, "license.json"), iss.WriteKeyFile(dir, licensetest.BOM()))
 }
 
 // TestDefaultKeyFileIsOneLicence: a key file minted by default holds one
@@ -165,11 +165,11 @@ func TestDefaultKeyFileIsOneLicence(t *testing.T) {
 		require.NoError(t, err)
 		return primary, secondary
 	}
-	written, err := os.ReadFile(iss.WriteKeyFile(t, ""))
+	written, err := os.ReadFile(iss.WriteKeyFile(""))
 	require.NoError(t, err)
 	var ids []string
 	for name, data := range map[string][]byte{"KeyFile": iss.KeyFile(), "WriteKeyFile": written,
-		"KeyFile with options": iss.KeyFile(licensetest.WithMint(licensetest.Subject("sub_x")))} {
+		"KeyFile with options": iss.KeyFile(licensetest.Tokens(licensetest.Subject("sub_x")))} {
 		p, s := read(data)
 		assert.Equal(t, p.ID, s.ID, "%s: both slots carry one jti", name)
 		assert.Regexp(t, `^lic_[0-9a-f]{24}$`, p.ID, name)
@@ -179,7 +179,7 @@ func TestDefaultKeyFileIsOneLicence(t *testing.T) {
 	}
 	assert.Len(t, map[string]bool{ids[0]: true, ids[1]: true, ids[2]: true}, 3, "each file is a licence of its own")
 
-	p, s := read(iss.KeyFile(licensetest.WithMint(licensetest.ID("lic_chosen"))))
+	p, s := read(iss.KeyFile(licensetest.Tokens(licensetest.ID("lic_chosen"))))
 	assert.Equal(t, "lic_chosen", p.ID)
 	assert.Equal(t, "lic_chosen", s.ID)
 }

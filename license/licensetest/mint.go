@@ -4,11 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/licensekit/licensekit/license"
-	"github.com/licensekit/licensekit/license/mint"
 )
 
 // Defaults of minted tokens. Times are whole seconds from [time.Now] at
@@ -26,7 +24,7 @@ const (
 )
 
 // MintOption changes one part of a token minted by [Issuer.Mint],
-// [Issuer.MintLease] or [WithMint]. Options apply in the order given, so a
+// [Issuer.MintLease] or [Tokens]. Options apply in the order given, so a
 // later option overrides an earlier one on the same claim or header member.
 type MintOption func(*minting)
 
@@ -181,7 +179,9 @@ const (
 	kindLease
 )
 
-// Mint returns a new licence token (SPEC §3), signed now. Defaults:
+// Mint returns a new licence token, as a control plane issues it for a key
+// file slot (but with no slot claim unless [Slot] sets one), signed now.
+// Defaults:
 //
 //	header: {"alg": key's alg, "kid": key's kid, "typ": "JWT"}
 //	claims: iss  issuer name             sub  "sub_test"
@@ -198,7 +198,8 @@ func (i *Issuer) Mint(opts ...MintOption) string {
 	return i.mint(time.Now(), kindLicense, opts)
 }
 
-// MintLease returns a new lease (SPEC §5), signed now. Defaults:
+// MintLease returns a new lease, as a control plane answers a heartbeat
+// with, signed now. Defaults:
 //
 //	header: {"alg": key's alg, "kid": key's kid, "typ": "lease+jwt"}
 //	claims: iss    issuer name           sub  "lic_test" (the licence's jti)
@@ -270,6 +271,10 @@ func (i *Issuer) mint(now time.Time, kind tokenKind, opts []MintOption) string {
 	if err != nil {
 		i.fatalf("licensetest: signing with %s key %q: %v", k.Alg, k.KID, err)
 	}
+	if kind == kindLicense {
+		jti, _ := m.claims["jti"].(string)
+		i.book.record(jti, tok)
+	}
 	return tok
 }
 
@@ -289,16 +294,6 @@ func (i *Issuer) sign(n int, header map[string]any, payload []byte) (string, err
 		return "", err
 	}
 	return i.signRaw(n, h, payload)
-}
-
-// mintLease signs a lease of the control plane with the first key.
-func (i *Issuer) mintLease(iat, exp time.Time, licenseID, fpr, status, nonce string) (string, error) {
-	s := i.signers[0]
-	if s == nil {
-		return "", fmt.Errorf("licensetest: mint refuses the %s key %q for leases", i.keys[0].Alg, i.keys[0].KID)
-	}
-	return s.Lease(mint.Lease{LicenseID: licenseID, Fingerprint: fpr, Status: status,
-		IssuedAt: iat.Truncate(time.Second), ExpiresAt: exp.Truncate(time.Second), Nonce: nonce})
 }
 
 func randomHex(n int) string {

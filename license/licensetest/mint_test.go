@@ -72,7 +72,7 @@ func TestMintDefaults(t *testing.T) {
 }
 
 func TestMintOptions(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithIssuerName("acme"))
+	iss := licensetest.NewIssuer(t, licensetest.IssuerName("acme"))
 	t0 := time.Date(2030, 1, 2, 3, 4, 5, 999, time.UTC)
 	tests := []struct {
 		name  string
@@ -148,7 +148,7 @@ func TestMintOrderAndTime(t *testing.T) {
 // TestMintAgainstVerifier checks that each broken token fails package
 // license with the sentinel a test would expect.
 func TestMintAgainstVerifier(t *testing.T) {
-	iss := licensetest.NewIssuer(t, licensetest.WithAlgorithms("EdDSA", "ES256"))
+	iss := licensetest.NewIssuer(t, licensetest.Algorithms("EdDSA", "ES256"))
 	es := iss.Keys()[1]
 	v := iss.Verifier()
 	tests := []struct {
