@@ -30,4 +30,3 @@ func TestOpenDefaultStateDirFromSystemd(t *testing.T) {
 		t.Fatalf("DefaultStateDir = %q, %v; want %q", got, err, dir)
 	}
 }
-

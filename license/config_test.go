@@ -21,10 +21,10 @@ func offlineConfig(t *testing.T) license.Config {
 
 func TestOpenRefusesUnusableServerURL(t *testing.T) {
 	for _, u := range []string{
-		"licensing.example.com",         // no scheme
-		"ftp://x",                       // wrong scheme
-		"https://",                      // no host
-		"http:///licenses",              // no host
+		"licensing.example.com", // no scheme
+		"ftp://x",               // wrong scheme
+		"https://",              // no host
+		"http:///licenses",      // no host
 		"https://licensing.example.com?x=1",
 		"https://licensing.example.com?",
 		"https://licensing.example.com#top",

@@ -59,8 +59,10 @@ func TestDefaultStateDirTable(t *testing.T) {
 func TestOpenWithoutMachineIDNamesConfig(t *testing.T) {
 	t.Setenv(fingerprint.EnvMachineID, "")
 	noID := fingerprint.WithSources(fingerprint.Sources{
-		MachineID: func(context.Context) (string, error) { return "", errors.New("open /etc/machine-id: no such file or directory") },
-		Getenv:    func(string) string { return "" },
+		MachineID: func(context.Context) (string, error) {
+			return "", errors.New("open /etc/machine-id: no such file or directory")
+		},
+		Getenv: func(string) string { return "" },
 	})
 	keys := &Keyring{keys: []*pubKey{{kid: "k1", alg: EdDSA}}}
 	_, err := Open(context.Background(), Config{Keys: keys, AppID: "acme", StateDir: t.TempDir(), fpOptions: []fingerprint.Option{noID}})
