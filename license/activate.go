@@ -105,12 +105,7 @@ func (m *Manager) install(kf *KeyFile, lic *License, src keySource, store *grace
 	}
 	m.mu.Lock()
 	if !same {
-		if m.store != nil {
-			if err := m.store.Flush(); err != nil {
-				m.log.Warn("licensekit: writing the previous licence's state", "err", err)
-			}
-		}
-		m.setStore(store, st)
+		m.setStore(lic.ID, store, st)
 	}
 	m.kf, m.lic, m.src, m.licErr = kf, lic, src, nil
 	if m.online() {
@@ -210,12 +205,9 @@ func (m *Manager) Deactivate(ctx context.Context) error {
 			m.st.Lease = nil
 		}
 		m.st.ActivationKey = ""
-		m.save()
-		if err := m.store.Flush(); err != nil {
-			m.log.Warn("licensekit: writing the grace state", "err", err)
-		}
 	}
-	m.setStore(nil, grace.State{})
+	m.setStore("", nil, grace.State{}) // writes the state, or keeps it in memory if it cannot
+
 	m.kf, m.lic, m.src = nil, nil, srcNone
 	m.licErr = fail(ErrUnlicensed, "licence "+lic.ID+" was deactivated on this machine")
 	_, changed := m.evaluate()

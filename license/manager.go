@@ -65,11 +65,12 @@ type Manager struct {
 	licErr      error
 	st          grace.State // the in-memory copy of the persisted state
 	window      grace.Window
-	unreachable bool      // the last contact attempt got no answer
-	dirty       bool      // m.st holds facts the state file lacks (a failed save)
-	newestLease time.Time // IssuedAt of the newest lease this process has held
-	definitive  error     // a standing refusal of the control plane (bound elsewhere, unknown)
-	lastErr     error     // the last transport failure
+	unreachable bool                   // the last contact attempt got no answer
+	dirty       bool                   // m.st holds facts the state file lacks (a failed save)
+	newestLease time.Time              // IssuedAt of the newest lease this process has held
+	definitive  error                  // a standing refusal of the control plane (bound elsewhere, unknown)
+	unsaved     map[string]grace.State // per licence id: state of a licence no longer in use that could not be written
+	lastErr     error                  // the last transport failure
 	lastContact time.Time
 
 	changed  chan struct{} // wakes the notifier; OnChange runs on it alone
@@ -93,8 +94,10 @@ type snapshot struct {
 // its lease fresh. ctx bounds Open's own work; the loop runs until
 // [Manager.Close].
 //
-// Open fails only for an unusable configuration or machine (no keys, no
-// AppID, no readable machine identity, no usable state directory). A
+// Open fails, with an error wrapping [ErrConfig] that names the Config
+// field to fix, only for an unusable configuration or machine: no keys, no
+// AppID, a ServerURL that is not an http(s) URL with a host, no readable
+// machine identity (set MachineID), no usable state directory. A
 // missing, invalid or expired licence is not an error of Open: the manager
 // starts, and Status and Require say why use is not allowed.
 func Open(ctx context.Context, cfg Config) (*Manager, error) {
@@ -157,7 +160,7 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.setStore(store, st)
+		m.setStore(m.lic.ID, store, st)
 	}
 	m.mu.Lock()
 	if m.online() && m.lic != nil {
@@ -233,10 +236,30 @@ func (m *Manager) openStore(id string) (*grace.Store, grace.State, error) {
 	return store, st, nil
 }
 
-// setStore makes store and its state the current licence's, forgetting
-// what the manager knew of another licence. m.mu must be held, or m not
-// yet shared.
-func (m *Manager) setStore(store *grace.Store, st grace.State) {
+// setStore makes store and its state the state of licence id, forgetting
+// what the manager knew of another licence — except what it could not
+// write to that licence's state file, which is kept in memory (unsaved)
+// and used again if the licence comes back, so that a failed write never
+// loses a fact such as a revocation. m.mu must be held, or m not yet
+// shared.
+func (m *Manager) setStore(id string, store *grace.Store, st grace.State) {
+	if m.store != nil && m.lic != nil {
+		m.save()
+		if err := m.store.Flush(); err != nil {
+			m.dirty = true
+		}
+		if m.dirty {
+			if m.unsaved == nil {
+				m.unsaved = map[string]grace.State{}
+			}
+			m.unsaved[m.lic.ID] = m.st
+		}
+	}
+	dirty := false
+	if u, ok := m.unsaved[id]; ok && store != nil {
+		st, dirty = u, true
+		delete(m.unsaved, id)
+	}
 	m.store = store
 	m.st = st
 	m.newestLease = time.Time{}
@@ -244,7 +267,7 @@ func (m *Manager) setStore(store *grace.Store, st grace.State) {
 		m.newestLease = st.Lease.IssuedAt
 	}
 	m.window = grace.Window{}
-	m.unreachable, m.dirty = false, false
+	m.unreachable, m.dirty = false, dirty
 	m.definitive, m.lastErr = nil, nil
 	m.lastContact = time.Time{}
 }
@@ -317,10 +340,10 @@ func (m *Manager) Require(capability string) error {
 func (m *Manager) Close() error {
 	var err error
 	m.closed.Do(func() {
+		m.cancel() // ends an Activate's wait, and the loop and watchdog
 		m.ctl.Lock()
 		m.isClosed = true
 		m.ctl.Unlock()
-		m.cancel()
 		m.wg.Wait()
 		m.mu.Lock()
 		defer m.mu.Unlock()

@@ -228,8 +228,8 @@ func TestLifecycle(t *testing.T) {
 	if code, v := w.api.call("GET", url+"/v1/license", nil); code != 404 || v["code"] != "not_found" {
 		t.Fatalf("GET after the offline deactivation: %d %v", code, v)
 	}
+	product.stop() // the transition to unlicensed is logged by then
 	logs := product.logs()
-	product.stop()
 	for _, want := range []string{"licence state changed", "state=active", "state=unlicensed"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the product's log lacks %q", want)

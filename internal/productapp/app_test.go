@@ -42,8 +42,8 @@ func (s *syncBuffer) String() string {
 }
 
 // start runs the product offline on a loopback port with keys from iss,
-// until the test ends.
-func start(t *testing.T, iss *licensetest.Issuer, stateDir string, logs io.Writer) *productapp.App {
+// until stop is called or the test ends.
+func start(t *testing.T, iss *licensetest.Issuer, stateDir string, logs io.Writer) (app *productapp.App, stop func()) {
 	t.Helper()
 	keys := filepath.Join(t.TempDir(), "jwks.json")
 	if err := os.WriteFile(keys, iss.JWKS(), 0o600); err != nil {
@@ -54,20 +54,24 @@ func start(t *testing.T, iss *licensetest.Issuer, stateDir string, logs io.Write
 		t.Fatal(err)
 	}
 	t.Setenv("LICENSEKIT_MACHINE_ID", "machine-A")
-	app, err := productapp.New(context.Background(), o, nil, slog.New(slog.NewTextHandler(logs, nil)))
+	app, err = productapp.New(context.Background(), o, nil, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return app
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return app, stop
 }
 
 func call(t *testing.T, method, url, body string) (int, map[string]any) {
@@ -96,7 +100,7 @@ func TestOfflineLifecycleOverHTTP(t *testing.T) {
 	iss := licensetest.NewIssuer(t)
 	logs := &syncBuffer{}
 	stateDir := t.TempDir()
-	app := start(t, iss, stateDir, logs)
+	app, stop := start(t, iss, stateDir, logs)
 	u := app.URL()
 	if !strings.HasPrefix(u, "http://127.0.0.1:") {
 		t.Fatalf("URL %q", u)
@@ -129,7 +133,9 @@ func TestOfflineLifecycleOverHTTP(t *testing.T) {
 	if code, v := call(t, "GET", u+"/v1/license", ""); code != 404 || v["message"] != "No active license found" {
 		t.Fatalf("GET after deactivation: %d %v", code, v)
 	}
-	// The transitions were logged.
+	// The transitions were logged (by the time the product has stopped:
+	// the manager tells its listener of the last change before Close returns).
+	stop()
 	for _, want := range []string{"product listening", "licence state changed", "state=active", "state=unlicensed"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the log lacks %q:\n%s", want, logs)
