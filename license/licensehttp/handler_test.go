@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -376,4 +377,29 @@ func TestRequireCapability(t *testing.T) {
 	if a.body["state"] != "active" || a.body["reason"] != "CAPABILITY_NOT_GRANTED" {
 		t.Fatalf("403 body %s", a.raw)
 	}
+}
+
+// A key that cannot be kept on this machine is not installed: 500, and
+// nothing changes.
+func TestActivateCannotKeepKey(t *testing.T) {
+	iss := licensetest.NewIssuer(t)
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := license.Open(context.Background(), license.Config{Keys: iss.Keyring(), AppID: "acme-appliance",
+		StateDir: t.TempDir(), MachineID: "machine-A", ActivatedKeyFile: filepath.Join(file, "activated.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	p := &product{t: t, iss: iss, m: m, mux: http.NewServeMux()}
+	p.mux.Handle("/v1/license/", licensehttp.NewHandler(m))
+	p.mux.Handle("/v1/license", licensehttp.NewHandler(m))
+	a := p.do("POST", "/v1/license/activate", keyBody(iss.Mint()))
+	a.want(t, 500, "internal")
+	if a.body["reason"] != "CONFIG" {
+		t.Fatalf("500 reason %v", a.body["reason"])
+	}
+	p.do("GET", "/v1/license", "").want(t, 404, "not_found")
 }
