@@ -23,7 +23,9 @@
 // they apply grace_deadline (the last instant the current lease allows use
 // offline) and reason (the machine code of why use is not allowed, such
 // as "REVOKED"). status is the manager's state: active, grace, inactive,
-// suspended, locked or expired.
+// suspended, locked or expired. GET answers 404 whenever no licence is in
+// use: none installed, deactivated, or a key that does not verify (an
+// expired key file among them; validate says why).
 //
 // Errors are {"code": "…", "message": "…"} with a lowercase code
 // (bad_request, invalid_license_key, already_activated, not_found,
