@@ -10,12 +10,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // KeyFileCheckInterval is how often a running manager looks at
 // Config.KeyFile for a replaced file (at most; it also looks whenever its
 // watchdog wakes for another reason). [Manager.Reload] looks at once.
-const KeyFileCheckInterval = clockTick
+const KeyFileCheckInterval = 5 * time.Minute // the watchdog's tick, clockTick
 
 // keySource says where the key in use came from.
 type keySource uint8
