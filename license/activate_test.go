@@ -109,7 +109,7 @@ func TestActivateRefusesBadKeysAndChangesNothing(t *testing.T) {
 			{"tampered", good[:len(good)-4] + "AAAA", license.ErrSignature},
 			{"not a token", "licensing.example.com", license.ErrMalformed},
 			{"empty", "", license.ErrMalformed},
-			{"other issuer", licensetest.NewIssuer(t, licensetest.WithIssuerName("acme")).Mint(), license.ErrUnknownKey},
+			{"other issuer", licensetest.NewIssuer(t, licensetest.IssuerName("acme")).Mint(), license.ErrUnknownKey},
 			{"a lease", r.iss.MintLease(), license.ErrMalformed},
 		} {
 			if _, err := m.Activate(context.Background(), tc.key); !errors.Is(err, tc.sentinel) {
@@ -253,7 +253,7 @@ func TestDeactivateKeyFileIsNotUsedAgain(t *testing.T) {
 		}
 
 		// Another file in its place is a new install.
-		if err := os.WriteFile(r.cfg.KeyFile, r.iss.KeyFile(licensetest.WithMint(licensetest.Capabilities("kyc:write"))), 0o600); err != nil {
+		if err := os.WriteFile(r.cfg.KeyFile, r.iss.KeyFile(licensetest.Tokens(licensetest.Capabilities("kyc:write"))), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if err := m.Reload(); err != nil {
@@ -276,7 +276,7 @@ func TestKeyFileReplacedOnDisk(t *testing.T) {
 
 		// A renewal of the same licence, dropped in place: noticed by the
 		// watchdog without a restart or a call.
-		renewed := r.iss.KeyFile(licensetest.WithMint(licensetest.ID(r.lic),
+		renewed := r.iss.KeyFile(licensetest.Tokens(licensetest.ID(r.lic),
 			licensetest.Capabilities("kyc:read", "kyc:write"), licensetest.ExpiresIn(2*365*24*time.Hour)))
 		replaceFile(t, r.cfg.KeyFile, renewed)
 		time.Sleep(license.KeyFileCheckInterval + time.Second)
@@ -312,7 +312,7 @@ func TestKeyFileReplacedKeepsRevocation(t *testing.T) {
 		wantState(t, m, license.StateLocked, license.ErrRevoked)
 
 		r.cp.SetDown(true)
-		renewed := r.iss.KeyFile(licensetest.WithMint(licensetest.ID(r.lic), licensetest.ExpiresIn(2*365*24*time.Hour)))
+		renewed := r.iss.KeyFile(licensetest.Tokens(licensetest.ID(r.lic), licensetest.ExpiresIn(2*365*24*time.Hour)))
 		replaceFile(t, r.cfg.KeyFile, renewed)
 		if err := m.Reload(); err != nil {
 			t.Fatal(err)

@@ -28,7 +28,7 @@ type product struct {
 
 func newProduct(t *testing.T, online bool) *product {
 	t.Helper()
-	p := &product{t: t, iss: licensetest.NewIssuer(t, licensetest.WithIssuerName("acme"))}
+	p := &product{t: t, iss: licensetest.NewIssuer(t, licensetest.IssuerName("acme"))}
 	cfg := license.Config{Keys: p.iss.Keyring(), AppID: "acme-appliance", StateDir: filepath.Join(t.TempDir(), "state"),
 		Issuer: "acme", MachineID: "machine-A"}
 	if online {
@@ -191,7 +191,7 @@ func TestActivateRefusesBadKeys(t *testing.T) {
 		{"format", "licensing.example.com", "Invalid license key format", "MALFORMED"},
 		{"expired", p.key(licensetest.ExpiresAt(time.Now().Add(-48 * time.Hour))), "License key has expired", "EXPIRED"},
 		{"signature", good[:len(good)-4] + "AAAA", "License key signature is invalid", "INVALID_SIGNATURE"},
-		{"other vendor", licensetest.NewIssuer(t, licensetest.WithIssuerName("acme")).Mint(), "License key is signed by an unknown key", "UNKNOWN_KEY"},
+		{"other vendor", licensetest.NewIssuer(t, licensetest.IssuerName("acme")).Mint(), "License key is signed by an unknown key", "UNKNOWN_KEY"},
 		{"other issuer", p.key(licensetest.Claim("iss", "globex")), "License key has invalid claims", "INVALID_CLAIMS"},
 		{"not yet", p.key(licensetest.NotBefore(time.Now().Add(48 * time.Hour))), "License key is not yet valid", "NOT_YET_VALID"},
 		{"other machine", p.key(licensetest.Fingerprint("fp1.AAAAAAAAAAAAAAAAAAAAAA")), "License key is bound to another machine", "FINGERPRINT_MISMATCH"},
