@@ -3,7 +3,9 @@ package controlplane_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -227,5 +229,35 @@ func TestAttack2ConsoleNoInlineScriptOrStyle(t *testing.T) {
 	}
 	if n < 10 {
 		t.Fatalf("only %d templates found; the walk looked in the wrong place", n)
+	}
+}
+
+// Neither a secret typed into the sign-in form (right or wrong) nor a
+// session token reaches the server's logs or the audit.
+func TestAttack2ConsoleSecretsNotLogged(t *testing.T) {
+	var logs bytes.Buffer
+	h := newHarness(t, func(c *controlplane.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	wrong := "wrong-secret-" + strings.Repeat("Z", 20)
+	anon := &browser{t: t, h: h}
+	if p := anon.tryLogin(wrong); p.code != http.StatusUnauthorized {
+		t.Fatalf("a wrong secret: %d", p.code)
+	}
+	b := h.signIn(adminSecret)
+	b.get("/licensing/audit")
+	b.post("/licensing/logout", nil)
+	audit := h.must(http.StatusOK, "GET", "/audit?limit=200", adminSecret, nil)
+	dump, _ := json.Marshal(audit)
+	for name, s := range map[string]string{"wrong secret": wrong, "admin secret": adminSecret, "session token": b.cookie.Value, "CSRF token": b.csrf} {
+		if strings.Contains(logs.String(), s) {
+			t.Errorf("the logs carry the %s", name)
+		}
+		if bytes.Contains(dump, []byte(s)) {
+			t.Errorf("the audit carries the %s", name)
+		}
+	}
+	if !bytes.Contains(dump, []byte("console.login")) {
+		t.Fatal("no console.login event: the test looked at the wrong audit")
 	}
 }
