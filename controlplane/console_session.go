@@ -199,11 +199,13 @@ func (c *consoleUI) toLogin(w http.ResponseWriter, r *http.Request, why error) {
 }
 
 // safeNext returns next when it is a console page of this host, else the
-// console's home: a sign-in link never sends anyone elsewhere.
+// console's home: a sign-in link never sends anyone elsewhere. A request
+// URI always has quotes, angle brackets and spaces escaped, so a next
+// holding them raw was made by hand and is not echoed into a Location.
 func safeNext(next string) string {
 	home := consolePrefix + "/"
 	if len(next) > 2048 || !strings.HasPrefix(next, home) || strings.HasPrefix(next, home+"login") ||
-		strings.ContainsAny(next, "\\\x00\r\n\t") || strings.Contains(next, "//") {
+		strings.ContainsAny(next, "\\\x00\r\n\t \"'<>`") || strings.Contains(next, "//") {
 		return home
 	}
 	u, err := url.Parse(next)

@@ -45,7 +45,8 @@ type Config struct {
 	// both desktop programs and daemons (see [DefaultStateDir]): on Linux,
 	// $STATE_DIRECTORY when systemd sets it, else /var/lib/<AppID> for
 	// root or a process without $HOME; elsewhere, and for other users,
-	// <os.UserConfigDir()>/<AppID>.
+	// <os.UserConfigDir()>/<AppID>. A directory every user may write to
+	// (o+w, such as /tmp) is refused with [ErrConfig].
 	StateDir string
 	// ActivatedKeyFile is where a key installed with [Manager.Activate] is
 	// kept so that it survives a restart (written atomically, mode 0600).

@@ -79,8 +79,14 @@ func prepareStateDir(cfg *Config) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", failWith(ErrConfig, what+" is not usable: "+err.Error(), err)
 	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
 		return "", fail(ErrConfig, what+" is not a directory")
+	}
+	// Any local user could delete the grace state in it, or plant files.
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o002 != 0 {
+		return "", fail(ErrConfig, what+" is writable by every user of this machine (mode "+
+			fi.Mode().Perm().String()+"); make it private (chmod 700)")
 	}
 	return dir, nil
 }

@@ -121,6 +121,11 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.srv.Serve(a.ln) }()
 	st := a.m.Status()
+	if reachableFromNetwork(a.ln.Addr()) {
+		a.log.Warn("the licence API under /v1/license has no authentication and this address is reachable from other machines: "+
+			"anyone who can reach it can deactivate the licence; listen on 127.0.0.1 (--addr 127.0.0.1:8080) "+
+			"or put the product behind its own authentication", slog.String("addr", a.ln.Addr().String()))
+	}
 	a.log.Info("product listening", slog.String("url", a.URL()), slog.String("state", st.State.String()),
 		slog.Bool("online", st.Online), slog.String("machine", a.m.Fingerprint()))
 	var runErr error
@@ -152,4 +157,11 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) Close() error {
 	_ = a.ln.Close()
 	return a.m.Close()
+}
+
+// reachableFromNetwork reports whether a listener's address accepts
+// connections from other machines: any address but a loopback one.
+func reachableFromNetwork(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return !ok || !tcp.IP.IsLoopback()
 }

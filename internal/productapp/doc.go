@@ -20,4 +20,10 @@
 // The environment variables of package license apply: LICENSEKIT_MACHINE_ID
 // pins the machine identity (containers), LICENSEKIT_GRACE shortens the
 // offline grace window.
+//
+// The licence API has no authentication of its own: whoever reaches it
+// can activate or deactivate the licence. The default address listens on
+// every interface, so the product warns at start-up when its address is
+// reachable from other machines; listen on 127.0.0.1 unless the product
+// sits behind its own authentication.
 package productapp

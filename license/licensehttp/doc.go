@@ -30,7 +30,7 @@
 // Errors are {"code": "…", "message": "…"} with a lowercase code
 // (bad_request, invalid_license_key, already_activated, not_found,
 // method_not_allowed, too_large, unsupported_media_type, unavailable,
-// internal), plus reason where a licence error explains them. Other
+// misdirected, internal), plus reason where a licence error explains them. Other
 // methods get 405 with an Allow header, bodies over 64 KiB 413, a body
 // that is not exactly the documented JSON object (bad JSON, unknown or
 // duplicate members, members of the wrong type) 400, and a POST without
@@ -47,7 +47,13 @@
 // it in the product's own authentication. Cross-origin browser requests
 // that change something are refused ([http.CrossOriginProtection]), and
 // POSTs must be JSON, so a web page cannot deactivate the licence of a
-// product listening on localhost. Answers carry Cache-Control: no-store.
+// product listening on localhost. A request whose Host is not an IP
+// address, localhost (or a name under .localhost) or a name given to
+// [WithHosts] gets 421 (code misdirected): a page whose name its owner
+// pointed at this machine (DNS rebinding) is same-origin as far as the
+// browser knows, and the Host header is what gives it away. A product
+// behind a reverse proxy that forwards its public name passes that name
+// to WithHosts. Answers carry Cache-Control: no-store.
 // Licence keys are never logged; the activate call echoes the caller's
 // own key back to it, as the contract asks.
 package licensehttp

@@ -38,7 +38,7 @@ func ExampleNewHandler() {
 	mux.Handle("GET /v1/kyc", licensehttp.Require(m, "kyc:write")(kyc))
 
 	call := func(method, path, body string) {
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req := httptest.NewRequest(method, "http://localhost:8080"+path, strings.NewReader(body))
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}

@@ -19,6 +19,7 @@ const DefaultPrefix = "/v1/license"
 type Handler struct {
 	m      *license.Manager
 	prefix string
+	hosts  []string // allowed besides this machine's addresses, normalised
 	inner  http.Handler
 }
 
@@ -35,6 +36,12 @@ func WithPrefix(prefix string) Option {
 // NewHandler returns the handler of m's licence API. Mount it on both the
 // prefix and the prefix with a trailing slash (see the package example);
 // paths under the prefix that name no call get 404.
+//
+// It answers only requests addressed to this machine: a Host that is an
+// IP address, localhost or a name under .localhost, or a name given to
+// [WithHosts]. Any other Host gets 421 (code misdirected), so that a web
+// page whose name was rebound to this machine's address cannot use the
+// API (DNS rebinding).
 func NewHandler(m *license.Manager, opts ...Option) *Handler {
 	h := &Handler{m: m, prefix: DefaultPrefix}
 	for _, o := range opts {
@@ -48,6 +55,10 @@ func NewHandler(m *license.Manager, opts ...Option) *Handler {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !h.hostAllowed(r) {
+		misdirected(w)
+		return
+	}
 	h.inner.ServeHTTP(w, r)
 }
 

@@ -75,6 +75,7 @@ func (p *product) do(method, path, body string, header ...string) answer {
 		req = httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Host = "localhost:8080" // as a product on this machine is reached
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -311,7 +312,7 @@ func TestWithPrefix(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/admin/licence", licensehttp.NewHandler(p.m, licensehttp.WithPrefix("/admin/licence/")))
 	rec := httptest.NewRecorder()
-	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/admin/licence", nil))
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost/admin/licence", nil))
 	if rec.Code != 404 || !strings.Contains(rec.Body.String(), "No active license found") {
 		t.Fatalf("GET under the prefix: %d %s", rec.Code, rec.Body)
 	}
