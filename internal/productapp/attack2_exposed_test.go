@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The sample product's default address (":8080") serves the
+// An address such as ":8080" (all interfaces) serves the
 // unauthenticated licence API to the whole network; the product says so
 // when it starts on such an address, and only then.
 func TestAttack2ReachableFromNetwork(t *testing.T) {
@@ -23,5 +23,16 @@ func TestAttack2ReachableFromNetwork(t *testing.T) {
 	}
 	if !reachableFromNetwork(&net.UnixAddr{Name: "/run/x.sock", Net: "unix"}) {
 		t.Error("an address of unknown kind must count as reachable")
+	}
+}
+
+// With no --addr the sample product listens on loopback only.
+func TestDefaultAddrIsLoopback(t *testing.T) {
+	a, err := net.ResolveTCPAddr("tcp", DefaultAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reachableFromNetwork(a) {
+		t.Fatalf("default address %s is reachable from the network", DefaultAddr)
 	}
 }

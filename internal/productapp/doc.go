@@ -10,7 +10,7 @@
 //
 // # Flags
 //
-//	--addr           host:port to listen on (default :8080)
+//	--addr           host:port to listen on (default 127.0.0.1:8080: loopback only)
 //	--key-file       the customer's downloaded key file (optional: a key can be activated through the API)
 //	--keys           a JWKS or PEM file of the vendor's public keys, instead of the embedded ones (for the demo)
 //	--control-plane  the control plane's URL; absent means offline mode

@@ -14,7 +14,11 @@ var ErrUsage = errors.New("productapp: invalid usage")
 
 // Defaults of the flags.
 const (
-	DefaultAddr  = ":8080"
+	// DefaultAddr is loopback only: the licence API under /v1/license has
+	// no authentication of its own (anyone who reaches it can deactivate
+	// the licence), so reaching it from the network is a choice to make
+	// with --addr, behind the product's own access control.
+	DefaultAddr  = "127.0.0.1:8080"
 	DefaultAppID = "licensekit-product"
 )
 
