@@ -80,14 +80,15 @@ func parseOfflineRequest(data []byte) (offlineRequest, error) {
 	if err != nil {
 		return q, validationf("invalid JSON: %s", clip(err.Error(), 120))
 	}
-	for _, name := range []string{"format", "license_id", "token", "fingerprint", "nonce", "created_at"} {
+	if q.format != OfflineRequestFormat { // another file first: the most useful answer
+		return q, validationf("format %q is not %q: this is not an offline activation request", clip(q.format, 60), OfflineRequestFormat)
+	}
+	for _, name := range []string{"license_id", "token", "fingerprint", "nonce", "created_at"} {
 		if !seen[name] {
 			return q, validationf("the request has no %s", name)
 		}
 	}
 	switch {
-	case q.format != OfflineRequestFormat:
-		return q, validationf("format %q is not %q", clip(q.format, 60), OfflineRequestFormat)
 	case !validID(q.licenseID):
 		return q, validationf("license_id is not a licence id")
 	case q.token == "" || len(q.token) > license.MaxTokenSize:
