@@ -50,7 +50,7 @@ var errUntrusted = errors.New("signed by a key the product does not trust")
 // check verifies a statement with the keys the product trusts.
 func (p *product) check(jws string) (statement, error) {
 	var st statement
-	obj, err := jose.ParseSigned(jws, []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256, jose.ES384, jose.RS256, jose.PS256})
+	obj, err := jose.ParseSignedCompact(jws, []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256, jose.ES384, jose.RS256, jose.PS256})
 	if err != nil {
 		return st, err
 	}

@@ -30,7 +30,7 @@ func TestKeysetVerifies(t *testing.T) {
 			s, _ := signerAndVerifier(t, k)
 			tok, err := s.Keyset(mint.Keyset{ID: "ks_1", Keys: pubs})
 			require.NoError(t, err)
-			jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(k.Alg)})
+			jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(k.Alg)})
 			require.NoError(t, err)
 			payload, err := jws.Verify(k.Public())
 			require.NoError(t, err)
