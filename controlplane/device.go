@@ -15,8 +15,9 @@ import (
 // deviceRequest is the body of activate, heartbeat and deactivate.
 type deviceRequest struct {
 	token, fingerprint, idempotencyKey string
-	nonce                              string // signed into the answering lease
-	slot                               string // the slot claim of the verified token
+	nonce                              string    // signed into the answering lease
+	slot                               string    // the slot claim of the verified token
+	issuedAt                           time.Time // and its iat
 }
 
 // readDevice reads a device call's body: at most 64 KiB of JSON with the
@@ -102,7 +103,7 @@ func (s *Server) deviceStart(w http.ResponseWriter, r *http.Request) (deviceRequ
 	if err := s.device.allow(lic.ID, s.now()); err != nil {
 		return q, nil, err
 	}
-	q.slot = lic.Slot
+	q.slot, q.issuedAt = lic.Slot, lic.IssuedAt
 	return q, st, nil
 }
 
@@ -257,18 +258,24 @@ type leaseAnswer struct {
 	Keyset         string `json:"keyset,omitempty"`      // the newest keyset statement
 }
 
-// followingKey is the key a bound machine that presented a replaced key
-// of slot is handed: that slot's current token or, when the slot holds
-// none, the other slot's.
-func followingKey(l *License, slot string) string {
-	primary, secondary := l.Primary, l.Secondary
+// followingKey is the key a bound machine that presented a key of slot
+// issued at iat, not the slot's current one, is handed: that slot's
+// current token — when it is newer than the one presented, since a reset
+// or a renewal always issues later than the key it replaces — or, when the
+// slot holds no token any more, the other slot's. Otherwise the presented
+// key is not one that was replaced, and "" is returned.
+func followingKey(l *License, slot string, iat time.Time) string {
+	own, other := l.Primary, l.Secondary
 	if slot == SlotSecondary {
-		primary, secondary = secondary, primary
+		own, other = other, own
 	}
-	if primary != "" {
-		return primary
+	switch {
+	case own == "":
+		return other
+	case iat.Before(tokenIssuedAt(own)):
+		return own
 	}
-	return secondary
+	return ""
 }
 
 // maxNonce is the longest request nonce a device may send.
@@ -326,10 +333,12 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, p *principal) 
 		if slot == "" {
 			// A replaced key activates only a machine bound already,
 			// which is handed the current key with its lease.
-			if live, _ := findBinding(l, q.fingerprint); live < 0 {
+			if live, _ := findBinding(l, q.fingerprint); live >= 0 {
+				key = followingKey(l, q.slot, q.issuedAt)
+			}
+			if key == "" {
 				return nil, validationf("This licence key was replaced by a reset or a renewal; use the current key")
 			}
-			key = followingKey(l, q.slot)
 		}
 		switch {
 		case l.Status == StatusRevoked:
@@ -413,7 +422,7 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal)
 	m := l.Machines[live]
 	var key string // a bound machine with a replaced key is handed the current one
 	if currentSlot(&l, q.token) == "" {
-		key = followingKey(&l, q.slot)
+		key = followingKey(&l, q.slot, q.issuedAt)
 	}
 	interval := set.intervalFor(&l)
 	status := leaseStatus(l.Status)

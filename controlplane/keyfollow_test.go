@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/licensekit/licensekit/controlplane"
+	"github.com/licensekit/licensekit/license"
+	"github.com/licensekit/licensekit/license/mint"
 )
 
 // device sends one raw device call and returns the answer, so that the
@@ -142,4 +145,44 @@ func TestKeyFollowsEmptySlot(t *testing.T) {
 	}
 	_, out := h.device("heartbeat", l, l.Secondary, "fp-A")
 	h.followKey("empty secondary slot", out, l.ID, l.Primary)
+}
+
+// TestKeyFollowsOnlyReplacedKeys: a key that is not its slot's current one
+// but not older than it either — signed by a vendor key, never issued by
+// this server — is no replaced key: a bound machine presenting it is handed
+// nothing, and its activation stays refused.
+func TestKeyFollowsOnlyReplacedKeys(t *testing.T) {
+	h := newHarness(t)
+	k, err := mint.GenerateKey(license.EdDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.srv.ImportSigningKey(context.Background(), k, true); err != nil {
+		t.Fatal(err)
+	}
+	l := h.issue("ten_a", nil)
+	if rec, _ := h.device("activate", l, l.Primary, "fp-A"); rec.Code != 200 {
+		t.Fatalf("activate: %d", rec.Code)
+	}
+	signer, err := mint.NewSigner(k, mint.WithIssuer(issuer), mint.WithClock(h.clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := h.verifier().Verify(l.Primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := signer.License(mint.Claims{ID: l.ID, Subject: cur.Subject, Audience: cur.Audience, TenantID: cur.TenantID,
+		Slot: "primary", IssuedAt: cur.IssuedAt.Add(time.Second), ExpiresAt: cur.ExpiresAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, out := h.device("heartbeat", l, other, "fp-A")
+	if rec.Code != 200 {
+		t.Fatalf("heartbeat: %d %s", rec.Code, rec.Body.String())
+	}
+	h.followKey("a newer key never issued", out, l.ID, "")
+	if rec, _ := h.device("activate", l, other, "fp-A"); rec.Code != 400 {
+		t.Fatalf("activation with a key never issued: %d, want 400", rec.Code)
+	}
 }
