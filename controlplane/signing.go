@@ -32,38 +32,43 @@ type signingState struct {
 
 var signingAlgs = []string{license.EdDSA, license.ES256, license.ES384, license.RS256, license.PS256}
 
-// ensureSigningKey creates and activates an EdDSA key when the store has
-// none, then loads the keys.
+// ensureSigningKey creates an EdDSA key when the store has none and makes
+// sure one key is active, then loads the keys.
 func (s *Server) ensureSigningKey(ctx context.Context) error {
 	list, err := s.store.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("controlplane: listing signing keys: %w", err)
 	}
+	now := s.now()
 	if len(list) == 0 {
 		sk, err := s.newSigningKey(license.EdDSA)
 		if err != nil {
 			return err
 		}
-		now := s.now()
 		ev := Event{Time: now, Actor: "system", Action: "signing.manage", Target: sk.KID, Details: map[string]string{"op": "create", "alg": sk.Alg}}
 		if err := s.store.CreateSigningKey(ctx, sk, ev); err != nil && !errors.Is(err, ErrAlreadyExists) {
 			return fmt.Errorf("controlplane: storing the first signing key: %w", err)
 		}
-		// Another process may have made its own first key meanwhile;
-		// activate ours only if none is active yet.
-		list, err = s.store.ListSigningKeys(ctx)
-		if err != nil {
+		if list, err = s.store.ListSigningKeys(ctx); err != nil {
 			return fmt.Errorf("controlplane: listing signing keys: %w", err)
 		}
-		if !slices.ContainsFunc(list, func(k SigningKey) bool { return k.State == SigningActive }) {
-			ev := Event{Time: now, Actor: "system", Action: "signing.manage", Target: sk.KID, Details: map[string]string{"op": "activate"}}
-			ks, err := s.keysetEvents(ctx, "activate", sk.KID, nil, "system", "")
-			if err != nil {
-				return fmt.Errorf("controlplane: the first keyset statement: %w", err)
-			}
-			if err := s.store.ActivateSigningKey(ctx, sk.KID, now, append(ks, ev)...); err != nil {
-				return fmt.Errorf("controlplane: activating the first signing key: %w", err)
-			}
+	}
+	// Keys but none active: this first start, or another process's that
+	// stored its key and has not activated it yet. Every process starting
+	// then activates the oldest key, so that they agree on one.
+	if !slices.ContainsFunc(list, func(k SigningKey) bool { return k.State == SigningActive }) {
+		i := slices.IndexFunc(list, func(k SigningKey) bool { return k.State != SigningRetired })
+		if i < 0 {
+			return fmt.Errorf("%w: every signing key in the store is retired", ErrConfig)
+		}
+		kid := list[i].KID
+		ev := Event{Time: now, Actor: "system", Action: "signing.manage", Target: kid, Details: map[string]string{"op": "activate"}}
+		ks, err := s.keysetEvents(ctx, "activate", kid, nil, "system", "")
+		if err != nil {
+			return fmt.Errorf("controlplane: the first keyset statement: %w", err)
+		}
+		if err := s.store.ActivateSigningKey(ctx, kid, now, append(ks, ev)...); err != nil {
+			return fmt.Errorf("controlplane: activating the first signing key: %w", err)
 		}
 	}
 	_, err = s.reloadSigning(ctx)

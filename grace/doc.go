@@ -3,7 +3,7 @@
 // mark, the sticky facts (revoked, suspended, clock tampered) and the
 // floor below which no lease counts after a refusal — in one small sealed
 // file per product and licence, and judges from it how long the product
-// may go on without reaching the control plane (SPEC §5, §10, §11).
+// may go on without reaching the control plane.
 //
 // The promise: an appliance keeps working through a network outage for as
 // long as its newest lease allows (by default two weeks after the last

@@ -31,7 +31,7 @@ const (
 	sealSize    = sha256.Size
 
 	// MaxFileSize is the largest state file [Store.Load] reads and
-	// [Store.Save] writes. A lease token is at most 16 KiB (SPEC §3).
+	// [Store.Save] writes. A lease token is at most 16 KiB (the verifier's limit).
 	MaxFileSize = 64 << 10
 
 	// maxCharged bounds State.Charged in a file (in seconds): a hundred

@@ -2,14 +2,14 @@ package grace
 
 import "time"
 
-// Lease statuses (SPEC §5). Only [StatusActive] grants offline grace.
+// Lease statuses, as a lease's status claim carries them. Only [StatusActive] grants offline grace.
 const (
 	StatusActive    = "active"
 	StatusSuspended = "suspended"
 	StatusRevoked   = "revoked"
 )
 
-// Lease is an already-verified lease (SPEC §5) plus its raw token. Package
+// Lease is an already-verified lease (the control plane's signed grant) plus its raw token. Package
 // grace never verifies a signature itself: a Lease comes from the caller's
 // verifier, both when it is saved and, through [Options.VerifyLease], each
 // time it is read back from disk. Only Token and ReceivedAt are stored;

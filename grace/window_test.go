@@ -13,7 +13,7 @@ import (
 
 var (
 	t0  = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) // lease issued
-	exp = t0.Add(14 * 24 * time.Hour)                  // lease exp: the SPEC's default two weeks
+	exp = t0.Add(14 * 24 * time.Hour)                  // lease exp: the default two weeks
 	day = 24 * time.Hour
 )
 

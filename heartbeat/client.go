@@ -36,7 +36,7 @@ var defaultHTTPClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
-// Client talks to the control plane's device calls (SPEC §6): activate,
+// Client talks to the control plane's device calls: activate,
 // heartbeat and deactivate. Its zero value is unusable only for lack of a
 // BaseURL; every other field has a safe default. A Client holds no state
 // and is safe for concurrent use; its fields must not change while calls
@@ -84,7 +84,7 @@ type Request struct {
 type Response struct {
 	// Status is the licence's status as the control plane reports it.
 	Status string
-	// Lease is the lease JWS (SPEC §5), unverified.
+	// Lease is the lease JWS, unverified.
 	Lease string
 	// NextHeartbeat is when the control plane wants the next beat; 0 when it
 	// did not say. Not yet clamped (the [Loop] does that).

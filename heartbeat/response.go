@@ -38,7 +38,7 @@ type wireResponse struct {
 	ServerTime     string   `json:"server_time"`
 }
 
-// wireError is the error envelope of SPEC §6.
+// wireError is the control plane's error envelope: {"error": {"code", "message"}}.
 type wireError struct {
 	Error *struct {
 		Code    string `json:"code"`

@@ -3,8 +3,12 @@ package license
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/licensekit/licensekit/fingerprint"
 )
 
 // EnvGrace names an environment variable that shortens the offline grace
@@ -17,22 +21,36 @@ const EnvGrace = "LICENSEKIT_GRACE"
 type Config struct {
 	// Keys verifies licence tokens and leases. Required.
 	Keys *Keyring
-	// KeyFile is the path of the customer's downloaded key file (SPEC §4).
-	// A missing or invalid file is not an error of Open: the manager starts
-	// in [StateUnlicensed] and Status says why.
+	// KeyFile is the path of the customer's downloaded key file (see
+	// [ParseKeyFile]). A missing or invalid file is not an error of Open:
+	// the manager starts in [StateUnlicensed] and Status says why. The
+	// manager notices a file replaced in place (a renewed licence dropped
+	// over the old one) within [KeyFileCheckInterval], or at once on
+	// [Manager.Reload]. A key installed with [Manager.Activate] takes the
+	// place of this file until [Manager.Deactivate] removes it.
 	KeyFile string
 	// AppID names the product. It keys the machine fingerprint and the
 	// state file, so two products on one machine never share either.
 	// Required.
 	AppID string
 
-	// ServerURL is the control plane, e.g. "https://licensing.example.com".
-	// Empty means offline mode: no activation and no heartbeat; the
-	// licence is active while its key verifies.
+	// ServerURL is the control plane, e.g. "https://licensing.example.com":
+	// scheme http or https, a host, and no query or fragment; anything
+	// else fails Open with [ErrConfig]. Empty means offline mode: no
+	// activation and no heartbeat; the licence is active while its key
+	// verifies.
 	ServerURL string
-	// StateDir is where the grace state lives; empty means a directory
-	// under os.UserConfigDir().
+	// StateDir is where the grace state (and an activated key) lives,
+	// created with mode 0700 if missing. Empty means a default that suits
+	// both desktop programs and daemons (see [DefaultStateDir]): on Linux,
+	// $STATE_DIRECTORY when systemd sets it, else /var/lib/<AppID> for
+	// root or a process without $HOME; elsewhere, and for other users,
+	// <os.UserConfigDir()>/<AppID>.
 	StateDir string
+	// ActivatedKeyFile is where a key installed with [Manager.Activate] is
+	// kept so that it survives a restart (written atomically, mode 0600).
+	// Empty means a file in StateDir whose name is derived from AppID.
+	ActivatedKeyFile string
 
 	// Issuer and Audience, when set, are required of every licence token
 	// (see [WithIssuer], [WithAudience]); Issuer also of every lease.
@@ -89,6 +107,10 @@ type Config struct {
 	// Now is the wall clock; nil means time.Now. Tests inject a clock that
 	// jumps back to exercise tamper detection.
 	Now func() time.Time
+
+	// fpOptions are extra options for fingerprint.Compute, for the
+	// package's own tests (a machine without a machine id).
+	fpOptions []fingerprint.Option
 }
 
 // maxGrace returns the effective grace cap: the smaller positive value of
@@ -104,4 +126,25 @@ func (c *Config) maxGrace() time.Duration {
 		g = 0
 	}
 	return g
+}
+
+// checkServerURL refuses a ServerURL the heartbeat client could never
+// use, so that Open fails instead of a manager sitting in inactive with
+// the cause in LastError.
+func checkServerURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fail(ErrConfig, "Config.ServerURL "+quote(s)+" is not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fail(ErrConfig, "Config.ServerURL "+quote(s)+" must start with https:// (or http://), e.g. https://licensing.example.com")
+	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
+		return fail(ErrConfig, "Config.ServerURL "+quote(s)+" has no host")
+	case u.RawQuery != "" || u.ForceQuery || strings.Contains(s, "#"):
+		return fail(ErrConfig, "Config.ServerURL "+quote(s)+" must have no query or fragment")
+	}
+	return nil
 }

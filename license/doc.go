@@ -3,7 +3,7 @@
 //
 // # Verifying licences offline
 //
-// A vendor signs licence tokens (compact JWS, SPEC §3) with a control-plane
+// A vendor signs licence tokens (compact JWS) with a control-plane
 // key. The product embeds the vendor's public keys — typically with
 // //go:embed — and turns them into a [Keyring] with [ParseKeyring]. A
 // [Verifier] built by [NewVerifier] checks tokens against that keyring:
@@ -29,11 +29,49 @@
 //   - The shape is checked before anything is decoded: at most 16 KiB, three
 //     segments of the base64url alphabet, canonical base64, valid JSON
 //     without duplicate members at any depth.
-//   - Claims are typed strictly; exp is required; dates must be integers
-//     before year 9999. Identity is jti plus iss, never the token's bytes
-//     (ECDSA signatures are malleable).
+//   - Claims are typed strictly (see below); dates must be integers
+//     before year 9999, with iat no later than exp. Identity is jti plus
+//     iss, never the token's bytes (ECDSA signatures are malleable).
 //   - Licence tokens and leases (typ "lease+jwt") are told apart by typ and
 //     claims, so neither can stand in for the other.
+//
+// # The claims of a licence token
+//
+// A token without any of these claims, or with one of the wrong type or
+// empty, is refused with [ErrClaims]:
+//
+//	claim  type                       what it is                                    License field
+//	iss    string                     the vendor that issued the licence;           Issuer
+//	                                  checked against Config.Issuer / WithIssuer
+//	sub    string                     the subscription the licence belongs to       Subject
+//	                                  (what a vendor's UI calls "issued to")
+//	aud    string or array of strings the licence holder(s): a person, a company,   Audience
+//	                                  an institute; checked against WithAudience
+//	jti    string                     the licence id, e.g. "lic_…"; both tokens of  ID
+//	                                  a key file carry the same one
+//	iat    integer NumericDate        when the token was issued; not in the future  IssuedAt
+//	exp    integer NumericDate        when the licence ends; no use after it        ExpiresAt
+//	                                  (plus the leeway)
+//	tid    string                     the tenant (the vendor's customer account)    TenantID
+//
+// These are optional; absent (or null) means "none", and a present one
+// must have its type:
+//
+//	nbf           integer NumericDate  no use before it (minus the leeway)          NotBefore
+//	tenant_ctry   string               the tenant's country, ISO 3166-1 alpha-2     TenantCountry
+//	plan          string               "monthly", "yearly", "community" or          Plan
+//	                                   "custom": informational, exp decides
+//	slot          string               "primary" or "secondary": which key-file     Slot
+//	                                   slot the token belongs in
+//	capabilities  array of strings     what the licence grants ([License.Has],      Capabilities
+//	                                   [Manager.Require]); none when absent
+//	metadata      object of strings    free key/value data for the product          Metadata
+//	fpr           string               the machine fingerprint the token is bound   Fingerprint
+//	                                   to; elsewhere it fails with [ErrFingerprint]
+//
+// Other claims are ignored. A lease (typ "lease+jwt") has its own claims:
+// iss, sub (the licence's jti), jti (the lease's id), iat, exp, fpr,
+// status and nonce.
 //
 // # The manager
 //
@@ -46,7 +84,7 @@
 // published snapshot: no lock, no I/O, no allocation — cheap enough for
 // every request.
 //
-// States and transitions (SPEC §11). Only active and grace allow use.
+// States and transitions. Only active and grace allow use.
 //
 //	from         event                                           to
 //	(start)      no key file, or it does not verify              unlicensed
@@ -72,6 +110,26 @@
 //	any online   a lease not newer (by iat) than one accepted    nothing changes (a replay, a twin)
 //	any          licence exp passes (on the later of the clock   expired
 //	             and its high-water mark)
+//
+// At run time the key can change: [Manager.Activate] installs a licence
+// token (verified exactly like a key file's, kept beside the grace state
+// so that it survives a restart, and online activated with the control
+// plane), [Manager.Deactivate] removes it (online, releasing this
+// machine's binding first), and a key file replaced in place — a renewed
+// licence.json dropped over the old one — is picked up within
+// [KeyFileCheckInterval], or at once by [Manager.Reload]. The grace state
+// belongs to the licence, not to the key: installing a key of a licence
+// again, or a renewal of it, never clears what was recorded of it
+// (revoked, clock set back, the clock's high-water mark).
+// [Manager.Fingerprint] is this machine's fingerprint, to quote to the
+// vendor; package licensehttp serves all of this over HTTP.
+//
+//	from         event                                           to
+//	unlicensed   Activate with a key that verifies               inactive, then as the control plane answers
+//	                                                             (offline: active)
+//	any          Deactivate                                      unlicensed (also after a restart)
+//	any          key file replaced by one that verifies          as for that key: the same licence keeps
+//	                                                             its state, another starts over with its own
 //
 // Transport failures never take use away by themselves: only the passing
 // of the signed lease's exp does. Definitive answers act at once. What the

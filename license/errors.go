@@ -3,7 +3,8 @@ package license
 import "errors"
 
 // Error is the type of the package's sentinel errors. Each carries a stable
-// machine code (see SPEC §2) that [Code] extracts from any error wrapping it.
+// machine code, one of the Code… constants, that [Code] extracts from any
+// error wrapping it.
 type Error struct {
 	code string
 	msg  string
@@ -11,45 +12,90 @@ type Error struct {
 
 func (e *Error) Error() string { return e.msg }
 
-// Code returns the stable machine code of the sentinel, e.g. "EXPIRED".
+// Code returns the stable machine code of the sentinel, e.g. [CodeExpired].
 func (e *Error) Code() string { return e.code }
+
+// The machine codes of the sentinel errors, as [Code] returns them. They
+// are stable: products may switch on them, log them and send them on.
+const (
+	CodeMalformed        = "MALFORMED"
+	CodeAlgorithm        = "BAD_ALGORITHM"
+	CodeUnknownKey       = "UNKNOWN_KEY"
+	CodeSignature        = "INVALID_SIGNATURE"
+	CodeExpired          = "EXPIRED"
+	CodeNotYetValid      = "NOT_YET_VALID"
+	CodeClaims           = "INVALID_CLAIMS"
+	CodeFingerprint      = "FINGERPRINT_MISMATCH"
+	CodeKeyFile          = "INVALID_KEY_FILE"
+	CodeRevoked          = "REVOKED"
+	CodeSuspended        = "SUSPENDED"
+	CodeGraceExpired     = "GRACE_EXPIRED"
+	CodeClockTampered    = "CLOCK_TAMPERED"
+	CodeNotActivated     = "NOT_ACTIVATED"
+	CodeCapability       = "CAPABILITY_NOT_GRANTED"
+	CodeUnlicensed       = "UNLICENSED"
+	CodeConfig           = "CONFIG"
+	CodeAlreadyActivated = "ALREADY_ACTIVATED"
+	CodeUnavailable      = "UNAVAILABLE"
+	CodeClosed           = "CLOSED"
+)
 
 // The sentinel errors. Every error this package returns for a rejected
 // token, key file or licence state wraps exactly one of them; match with
 // [errors.Is] and read the machine code with [Code].
 var (
 	// ErrMalformed: not a compact JWS, bad base64 or JSON, oversized, or a forbidden header.
-	ErrMalformed = &Error{"MALFORMED", "license: malformed token"}
+	ErrMalformed = &Error{CodeMalformed, "license: malformed token"}
 	// ErrAlgorithm: the alg is not allowed for the key (none, HS*, or a mismatch with the key's type).
-	ErrAlgorithm = &Error{"BAD_ALGORITHM", "license: algorithm not allowed"}
+	ErrAlgorithm = &Error{CodeAlgorithm, "license: algorithm not allowed"}
 	// ErrUnknownKey: the kid is not in the keyring (or is missing while the keyring has several keys).
-	ErrUnknownKey = &Error{"UNKNOWN_KEY", "license: unknown signing key"}
+	ErrUnknownKey = &Error{CodeUnknownKey, "license: unknown signing key"}
 	// ErrSignature: the signature does not verify.
-	ErrSignature = &Error{"INVALID_SIGNATURE", "license: invalid signature"}
+	ErrSignature = &Error{CodeSignature, "license: invalid signature"}
 	// ErrExpired: now is past exp plus leeway.
-	ErrExpired = &Error{"EXPIRED", "license: expired"}
+	ErrExpired = &Error{CodeExpired, "license: expired"}
 	// ErrNotYetValid: now is before nbf minus leeway, or iat is in the future beyond leeway.
-	ErrNotYetValid = &Error{"NOT_YET_VALID", "license: not yet valid"}
+	ErrNotYetValid = &Error{CodeNotYetValid, "license: not yet valid"}
 	// ErrClaims: a required claim is missing or wrongly typed, or issuer or audience do not match.
-	ErrClaims = &Error{"INVALID_CLAIMS", "license: invalid claims"}
+	ErrClaims = &Error{CodeClaims, "license: invalid claims"}
 	// ErrFingerprint: the token is bound to another machine.
-	ErrFingerprint = &Error{"FINGERPRINT_MISMATCH", "license: bound to another machine"}
+	ErrFingerprint = &Error{CodeFingerprint, "license: bound to another machine"}
 	// ErrKeyFile: the key file is unreadable, of the wrong format, or its claims differ from its tokens'.
-	ErrKeyFile = &Error{"INVALID_KEY_FILE", "license: invalid key file"}
+	ErrKeyFile = &Error{CodeKeyFile, "license: invalid key file"}
 	// ErrRevoked: the control plane revoked the licence; sticky across restarts.
-	ErrRevoked = &Error{"REVOKED", "license: revoked"}
+	ErrRevoked = &Error{CodeRevoked, "license: revoked"}
 	// ErrSuspended: the subscription is invalid; use is paused until restored.
-	ErrSuspended = &Error{"SUSPENDED", "license: suspended"}
+	ErrSuspended = &Error{CodeSuspended, "license: suspended"}
 	// ErrGraceExpired: offline for longer than the grace window.
-	ErrGraceExpired = &Error{"GRACE_EXPIRED", "license: offline grace period expired"}
+	ErrGraceExpired = &Error{CodeGraceExpired, "license: offline grace period expired"}
 	// ErrClockTampered: the wall clock went back past the recorded high-water mark.
-	ErrClockTampered = &Error{"CLOCK_TAMPERED", "license: system clock was set back"}
+	ErrClockTampered = &Error{CodeClockTampered, "license: system clock was set back"}
 	// ErrNotActivated: the licence needs activation on this machine first.
-	ErrNotActivated = &Error{"NOT_ACTIVATED", "license: not activated on this machine"}
+	ErrNotActivated = &Error{CodeNotActivated, "license: not activated on this machine"}
+
+	// ErrCapability is returned by [Manager.Require] when the licence
+	// allows use but does not grant the capability asked for.
+	ErrCapability = &Error{CodeCapability, "license: capability not granted"}
+	// ErrUnlicensed is returned by [Manager.Require] when there is no valid
+	// licence key at all and no more specific reason is known, and by
+	// [Manager.Deactivate] when there is no key to remove.
+	ErrUnlicensed = &Error{CodeUnlicensed, "license: no valid licence key"}
+	// ErrConfig is returned by [Open] for a configuration it cannot work
+	// with; the message names the Config field to fix.
+	ErrConfig = &Error{CodeConfig, "license: invalid configuration"}
+	// ErrAlreadyActivated is returned by [Manager.Activate] while a
+	// licence key is installed: deactivate it first.
+	ErrAlreadyActivated = &Error{CodeAlreadyActivated, "license: a licence key is already activated"}
+	// ErrUnavailable is returned by [Manager.Deactivate] when the control
+	// plane could not be asked to release this machine; nothing changed.
+	ErrUnavailable = &Error{CodeUnavailable, "license: control plane unavailable"}
+	// ErrClosed is returned by the methods that change the licence once
+	// [Manager.Close] was called.
+	ErrClosed = &Error{CodeClosed, "license: manager is closed"}
 )
 
 // Code returns the machine code of the sentinel that err wraps, such as
-// "EXPIRED", or "" when err is nil or wraps none of them.
+// [CodeExpired], or "" when err is nil or wraps none of them.
 func Code(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
@@ -86,12 +132,8 @@ func failCause(sentinel *Error, cause error) error {
 	return &wrapped{sentinel: sentinel, detail: cause.Error(), cause: cause}
 }
 
-// ErrCapability is returned by [Manager.Require] when the licence allows
-// use but does not grant the capability asked for. It is an addition to
-// the sentinels of SPEC §2, which has no code for this case.
-var ErrCapability = &Error{"CAPABILITY_NOT_GRANTED", "license: capability not granted"}
-
-// ErrUnlicensed is returned by [Manager.Require] when there is no valid
-// licence key at all and no more specific reason is known. An addition to
-// SPEC §2.
-var ErrUnlicensed = &Error{"UNLICENSED", "license: no valid licence key"}
+// failWith is fail with an underlying cause whose text the detail
+// replaces (the cause stays matchable with errors.Is).
+func failWith(sentinel *Error, detail string, cause error) error {
+	return &wrapped{sentinel: sentinel, detail: detail, cause: cause}
+}

@@ -42,7 +42,7 @@ func (m *Manager) evaluate() (*snapshot, bool) {
 	return s, changed
 }
 
-// decide is the state machine of SPEC §11. It also records a clock
+// decide is the state machine of the package documentation. It also records a clock
 // set back beyond tolerance as a sticky fact. m.mu must be held.
 func (m *Manager) decide(now time.Time) (State, error) {
 	if m.lic == nil {

@@ -390,7 +390,7 @@ func fzCheckToken(t *testing.T, e *fzEnv, token string) {
 	}
 }
 
-// fzCheckAccepted checks what SPEC §3 says of any accepted token, reading
+// fzCheckAccepted checks what the token format promises of any accepted token, reading
 // it independently of the package: the strict shape, canonical base64url,
 // a header of alg, kid and typ only, no duplicate members, and a signature
 // the bare primitive confirms with the key the header names.

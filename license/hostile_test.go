@@ -1,7 +1,7 @@
 package license_test
 
 // A catalogue of hostile tokens, drawn from RFC 8725 (JWT BCP), the OWASP
-// JWT cheat sheet and go-jose's advisories, plus SPEC §3's strict-shape
+// JWT cheat sheet and go-jose's advisories, plus the token format's strict-shape
 // rules. Every row names the one sentinel the verifier must return; none may
 // panic and none may verify, except the few boundary rows marked "accepted"
 // that pin the other side of a refusal.
@@ -281,7 +281,7 @@ next:
 // set replaces claim name with a raw JSON value.
 func fxSet(name, raw string) string { return fxClaims(fxJSONString(name)+":"+raw, name) }
 
-// leaseClaims are an ordinary lease's claims (SPEC §5) plus extra.
+// leaseClaims are an ordinary lease's claims plus extra.
 func fxLeaseClaims(extra string) string {
 	s := fmt.Sprintf(`{"iss":"acme","sub":"lic_01","jti":"lease_01","fpr":"fp_this","status":"active","iat":%d,"exp":%d`,
 		1_800_000_000, 1_800_000_000+1_209_600)
@@ -403,7 +403,7 @@ func hostileCatalogue(f *fixture) []hostileCase {
 	}
 	// The classic alg:none token has an empty third segment; the strict
 	// shape check refuses it before the header is even decoded, so the
-	// sentinel is MALFORMED (SPEC §3: "exactly three segments").
+	// sentinel is MALFORMED (the format allows exactly three segments).
 	add(hostileCase{name: "alg none with empty signature segment",
 		token: fxSeg(fxHdr("none", "")) + "." + gp + ".", ring: license.EdDSA, want: license.ErrMalformed})
 	// A header without alg, or with a non-string alg, is an invalid JOSE
@@ -541,7 +541,7 @@ func hostileCatalogue(f *fixture) []hostileCase {
 		hostileCase{name: "header duplicate kid via escaped name", token: ed.mint(`{"alg":"EdDSA","kid":"x","\u006bid":"`+ed.kid+`"}`, fxClaims("")), want: license.ErrMalformed},
 	)
 
-	// ---- typ, and licences vs leases (SPEC §3, §5; RFC 8725 §3.11) ----
+	// ---- typ, and licences vs leases (RFC 8725 §3.11) ----
 	lease := ed.mint(`{"alg":"EdDSA","kid":"`+ed.kid+`","typ":"lease+jwt"}`, fxLeaseClaims(""))
 	for _, typ := range []string{"lease+jwt", "JWE", "at+jwt", "JOSE", "JOSE+JSON", "jwt+lease", "", " JWT", "application/at+jwt"} {
 		if typ == "" {
@@ -672,7 +672,7 @@ func hostileCatalogue(f *fixture) []hostileCase {
 		hostileCase{name: "PS256 with maximal salt length", token: fxSeg(f.ps.std()) + "." + rp + "." + fxB64(psSaltMax), want: license.ErrSignature},
 	)
 
-	// ---- strict compact shape (SPEC §3) ----
+	// ---- strict compact shape ----
 	flattened := fmt.Sprintf(`{"payload":%q,"protected":%q,"signature":%q}`, gp, gh, gs)
 	general := fmt.Sprintf(`{"payload":%q,"signatures":[{"protected":%q,"signature":%q}]}`, gp, gh, gs)
 	mid := len(gp) / 2
@@ -759,7 +759,7 @@ func hostileCatalogue(f *fixture) []hostileCase {
 		hostileCase{name: "token at MaxTokenSize bytes, accepted", token: fxSizedToken(ed, license.MaxTokenSize), want: nil},
 	)
 
-	// ---- claims JSON (SPEC §3: no duplicate members, strict JSON) ----
+	// ---- claims JSON (no duplicate members, strict JSON) ----
 	mj := func(name, payload string) hostileCase {
 		return hostileCase{name: "claims " + name, token: ed.mint(ed.std(), payload), want: license.ErrMalformed}
 	}
@@ -810,7 +810,7 @@ func hostileCatalogue(f *fixture) []hostileCase {
 		mj("literal TRUE", fxClaims(`"ext":TRUE`)),
 	)
 
-	// ---- wrongly typed or missing claims (SPEC §3 claim table) ----
+	// ---- wrongly typed or missing claims (the claims table of the package docs) ----
 	cj := func(name, payload string) hostileCase {
 		return hostileCase{name: "claim " + name, token: ed.mint(ed.std(), payload), want: license.ErrClaims}
 	}
@@ -898,7 +898,7 @@ func hostileCatalogue(f *fixture) []hostileCase {
 		cj("fpr array", fxClaims(`"fpr":["fp_this"]`)),
 	)
 
-	// ---- time around the 60 s leeway (SPEC §2: now > exp + leeway) ----
+	// ---- time around the 60 s leeway (expired once now > exp + leeway) ----
 	now := fxNow.Unix()
 	tm := func(name, payload string, want *license.Error, opts ...license.Option) hostileCase {
 		return hostileCase{name: "time " + name, token: ed.mint(ed.std(), payload), want: want, opts: opts}
@@ -945,7 +945,7 @@ func hostileCatalogue(f *fixture) []hostileCase {
 }
 
 // TestMalformedJSONInTypedClaim: invalid JSON is MALFORMED wherever it
-// sits (SPEC §2: "bad base64/JSON"), as it already is in an unknown claim
+// sits (bad base64 or JSON is MALFORMED), as it already is in an unknown claim
 // ("ext":NaN) or after a number ("exp":01); INVALID_CLAIMS is for
 // well-formed JSON of the wrong type ("exp":"1"). Today a typed read
 // (strictjson Reader.Int/String/Array/Object) answers ErrType as soon as

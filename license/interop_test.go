@@ -53,14 +53,14 @@ package license_test
 //
 // Deliberate divergences from what jose (or RFC 7519) would accept:
 //   - A PEM key carries no algorithm, and ParseKeyring pins a PEM RSA key to
-//     RS256 (SPEC §3, keyring.go), so jose's PS256 tokens verify only
+//     RS256 (keyring.go), so jose's PS256 tokens verify only
 //     against the JWKS, whose "alg": "PS256" pins the key to PS256. Against
 //     the PEM ring they are BAD_ALGORITHM.
 //   - A fractional NumericDate (exp 4102444800.5) is legal in RFC 7519 but
-//     SPEC §3 requires an integer: INVALID_CLAIMS.
+//     the format requires an integer: INVALID_CLAIMS.
 //   - typ is compared ASCII-case-insensitively (RFC 7515 §4.1.9), so typ
 //     "jwt" is accepted; but "application/jwt", which RFC 7515 §4.1.9 lets
-//     stand for "JWT", is refused: SPEC §3 allows "JWT" or no typ.
+//     stand for "JWT", is refused: our format allows "JWT" or no typ.
 //
 // The counts are asserted (interopWant): a changed fixture or verifier
 // fails the test until this table is brought along.

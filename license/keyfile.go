@@ -10,7 +10,7 @@ import (
 	"github.com/licensekit/licensekit/internal/strictjson"
 )
 
-// KeyFileFormat is the format tag of a downloaded key file (SPEC §4).
+// KeyFileFormat is the format tag of a downloaded key file.
 const KeyFileFormat = "licensekit.keyfile/v1"
 
 // MaxKeyFileSize is the largest key file accepted, in bytes.
@@ -44,7 +44,7 @@ func LoadKeyFile(path string) (*KeyFile, error) {
 	return ParseKeyFile(data)
 }
 
-// ParseKeyFile parses a key file (SPEC §4). It accepts a UTF-8 byte-order
+// ParseKeyFile parses a downloaded key file. It accepts a UTF-8 byte-order
 // mark and Windows line endings, and refuses files over [MaxKeyFileSize],
 // invalid or duplicate-member JSON, another format tag, wrongly typed
 // fields, a missing aud, and files without any token. Errors wrap [ErrKeyFile].

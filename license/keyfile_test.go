@@ -62,7 +62,7 @@ func TestVerifyKeyFileSlots(t *testing.T) {
 		{"only secondary, expired", []licensetest.KeyFileOption{licensetest.Primary(""), licensetest.Secondary(mint(S, expired))}, "", license.ErrExpired},
 		{"both bound to another machine", []licensetest.KeyFileOption{licensetest.Tokens(licensetest.Fingerprint("fp_other"))}, "", license.ErrFingerprint},
 
-		// The file must agree with every token that verifies (SPEC §4).
+		// The file must agree with every token that verifies.
 		{"aud differs", []licensetest.KeyFileOption{licensetest.FileField("aud", "Someone Else")}, "", license.ErrKeyFile},
 		{"aud string vs two-element array", []licensetest.KeyFileOption{licensetest.Tokens(licensetest.Audience(licensetest.DefaultAudience, "Other")),
 			licensetest.FileField("aud", licensetest.DefaultAudience)}, "", license.ErrKeyFile},

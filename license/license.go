@@ -36,7 +36,7 @@ func (l *License) Has(capability string) bool {
 	return false
 }
 
-// Lease is a verified lease (SPEC §5): the control plane's signed word that
+// Lease is a verified lease: the control plane's signed word that
 // a licence may be used on one machine until ExpiresAt.
 type Lease struct {
 	ID          string    // jti: this lease's own id

@@ -3,8 +3,9 @@ package license
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,9 +14,6 @@ import (
 	"github.com/licensekit/licensekit/grace"
 	"github.com/licensekit/licensekit/heartbeat"
 )
-
-// ErrConfig is returned by [Open] for a configuration it cannot work with.
-var ErrConfig = errors.New("license: invalid configuration")
 
 // clockTick is how often the manager re-reads the clock when nothing else
 // happens: it moves the high-water mark forward, and bounds how late a
@@ -41,22 +39,38 @@ type Manager struct {
 	verifier *Verifier
 	fp       fingerprint.Fingerprint
 	policy   grace.Policy
-	store    *grace.Store // nil without a valid licence
-	loop     *heartbeat.Loop
+	client   *heartbeat.Client // nil in offline mode
+	dir      string            // the state directory, resolved and created
+	keyPath  string            // where an activated key is kept
+	runCtx   context.Context   // cancelled by Close; parent of the loop's
 
 	snap atomic.Pointer[snapshot]
 
-	mu          sync.Mutex // guards everything below and the publishing of snap
+	// ctl serialises changes of the key in use (Activate, Deactivate,
+	// Reload, a key file replaced on disk) and the loop's start and stop.
+	// It is taken before mu, never while holding it.
+	ctl       sync.Mutex
+	isClosed  bool          // Close was called (ctl)
+	loopStop  func()        // stops the running loop and waits; nil when none (ctl)
+	fileHash  string        // SHA-256 of Config.KeyFile as last read, "" if unread (ctl)
+	tombstone string        // SHA-256 of a key file deactivated here, or "" (ctl)
+	attempted chan struct{} // closed once the current loop handled its first attempt (mu)
+
+	mu          sync.Mutex   // guards everything below and the publishing of snap
+	store       *grace.Store // nil without a valid licence
+	loop        *heartbeat.Loop
+	src         keySource // where the key in use came from
 	kf          *KeyFile
 	lic         *License
 	licErr      error
 	st          grace.State // the in-memory copy of the persisted state
 	window      grace.Window
-	unreachable bool      // the last contact attempt got no answer
-	dirty       bool      // m.st holds facts the state file lacks (a failed save)
-	newestLease time.Time // IssuedAt of the newest lease this process has held
-	definitive  error     // a standing refusal of the control plane (bound elsewhere, unknown)
-	lastErr     error     // the last transport failure
+	unreachable bool                   // the last contact attempt got no answer
+	dirty       bool                   // m.st holds facts the state file lacks (a failed save)
+	newestLease time.Time              // IssuedAt of the newest lease this process has held
+	definitive  error                  // a standing refusal of the control plane (bound elsewhere, unknown)
+	unsaved     map[string]grace.State // per licence id: state of a licence no longer in use that could not be written
+	lastErr     error                  // the last transport failure
 	lastContact time.Time
 
 	changed  chan struct{} // wakes the notifier; OnChange runs on it alone
@@ -80,16 +94,21 @@ type snapshot struct {
 // its lease fresh. ctx bounds Open's own work; the loop runs until
 // [Manager.Close].
 //
-// Open fails only for an unusable configuration or machine (no keys, no
-// AppID, no readable machine identity, no usable state directory). A
+// Open fails, with an error wrapping [ErrConfig] that names the Config
+// field to fix, only for an unusable configuration or machine: no keys, no
+// AppID, a ServerURL that is not an http(s) URL with a host, no readable
+// machine identity (set MachineID), no usable state directory. A
 // missing, invalid or expired licence is not an error of Open: the manager
 // starts, and Status and Require say why use is not allowed.
 func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Keys == nil || cfg.Keys.Len() == 0 {
-		return nil, fmt.Errorf("%w: Keys is required", ErrConfig)
+		return nil, fail(ErrConfig, "Config.Keys is required")
 	}
 	if cfg.AppID == "" {
-		return nil, fmt.Errorf("%w: AppID is required", ErrConfig)
+		return nil, fail(ErrConfig, "Config.AppID is required")
+	}
+	if err := checkServerURL(cfg.ServerURL); err != nil {
+		return nil, err
 	}
 	m := &Manager{cfg: cfg, now: cfg.Now, log: cfg.Logger, wake: make(chan struct{}, 1), changed: make(chan struct{}, 1)}
 	if m.now == nil {
@@ -98,7 +117,16 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
-	var fpOpts []fingerprint.Option
+	dir, err := prepareStateDir(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.dir = dir
+	m.keyPath = cfg.ActivatedKeyFile
+	if m.keyPath == "" {
+		m.keyPath = filepath.Join(dir, activatedKeyName(cfg.AppID))
+	}
+	fpOpts := append([]fingerprint.Option(nil), cfg.fpOptions...)
 	if cfg.MachineID != "" {
 		fpOpts = append(fpOpts, fingerprint.WithMachineID(cfg.MachineID))
 	}
@@ -107,7 +135,7 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	fp, err := fingerprint.Compute(ctx, cfg.AppID, fpOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, fingerprintError(err)
 	}
 	m.fp = fp
 	m.policy = grace.Policy{Tolerance: cfg.ClockTolerance, MaxGrace: cfg.maxGrace()}
@@ -122,25 +150,30 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 		opts = append(opts, WithAudience(cfg.Audience))
 	}
 	m.verifier = NewVerifier(cfg.Keys, opts...)
+	if m.online() {
+		m.client = &heartbeat.Client{BaseURL: cfg.ServerURL, HTTPClient: cfg.HTTPClient}
+	}
 
 	m.loadLicense()
 	if m.lic != nil {
-		if err := m.openStore(); err != nil {
+		store, st, err := m.openStore(m.lic.ID)
+		if err != nil {
 			return nil, err
 		}
+		m.setStore(m.lic.ID, store, st)
 	}
+	m.mu.Lock()
 	if m.online() && m.lic != nil {
 		// Persist the activation's idempotency key before the first send,
 		// so that a retry after a crash cannot bind twice.
 		m.ensureActivationKey()
 	}
-	m.mu.Lock()
 	s, _ := m.evaluate()
 	m.notified = s.status.State // OnChange hears of transitions from here on
 	m.mu.Unlock()
 
 	runCtx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
+	m.runCtx, m.cancel = runCtx, cancel
 	m.wg.Add(1)
 	go m.watch(runCtx)
 	if cfg.OnChange != nil {
@@ -148,43 +181,48 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 		go m.notifier(runCtx)
 	}
 	if m.online() && m.lic != nil {
-		m.startLoop(runCtx)
+		m.startLoop()
 	}
 	return m, nil
 }
 
-func (m *Manager) online() bool { return m.cfg.ServerURL != "" }
-
-// loadLicense reads and verifies the key file.
-func (m *Manager) loadLicense() {
-	if m.cfg.KeyFile == "" {
-		m.licErr = fail(ErrUnlicensed, "no key file configured")
-		return
+// fingerprintError turns a failure to compute this machine's fingerprint
+// into a configuration error that names the Config fields to set.
+func fingerprintError(err error) error {
+	if errors.Is(err, fingerprint.ErrNoMachineID) {
+		cause := err
+		if u, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range u.Unwrap() {
+				if e != fingerprint.ErrNoMachineID {
+					cause = e
+				}
+			}
+		}
+		return failWith(ErrConfig, "this machine has no readable machine id ("+cause.Error()+
+			"); set Config.MachineID or the environment variable "+fingerprint.EnvMachineID+
+			" to a stable id of the machine or container", err)
 	}
-	kf, err := LoadKeyFile(m.cfg.KeyFile)
-	if err != nil {
-		m.licErr = err
-		return
-	}
-	m.kf = kf
-	m.lic, m.licErr = m.verifier.VerifyKeyFile(kf)
+	return failWith(ErrConfig, "computing this machine's fingerprint: "+err.Error(), err)
 }
 
-// openStore opens and reads the grace state of the current licence.
-func (m *Manager) openStore() error {
+func (m *Manager) online() bool { return m.cfg.ServerURL != "" }
+
+// openStore opens and reads the grace state of licence id. It changes
+// nothing in m.
+func (m *Manager) openStore(id string) (*grace.Store, grace.State, error) {
 	store, err := grace.Open(grace.Options{
-		Dir:         m.cfg.StateDir,
+		Dir:         m.dir,
 		AppID:       m.cfg.AppID,
-		LicenseID:   m.lic.ID,
+		LicenseID:   id,
 		SealKey:     m.fp.MachineHash(),
 		VerifyLease: m.verifyStoredLease,
 		Policy:      m.policy,
 		WriteEvery:  hwWriteEvery,
 	})
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, grace.State{}, failWith(ErrConfig, "state directory "+strconv.Quote(m.dir)+
+			" (Config.StateDir): "+err.Error(), err)
 	}
-	m.store = store
 	st, err := store.Load()
 	switch {
 	case err == nil, errors.Is(err, grace.ErrNoState):
@@ -195,11 +233,43 @@ func (m *Manager) openStore() error {
 		// product must reach the control plane. It never grants time.
 		m.log.Warn("licensekit: grace state unusable; treating as no lease", "err", err)
 	}
+	return store, st, nil
+}
+
+// setStore makes store and its state the state of licence id, forgetting
+// what the manager knew of another licence — except what it could not
+// write to that licence's state file, which is kept in memory (unsaved)
+// and used again if the licence comes back, so that a failed write never
+// loses a fact such as a revocation. m.mu must be held, or m not yet
+// shared.
+func (m *Manager) setStore(id string, store *grace.Store, st grace.State) {
+	if m.store != nil && m.lic != nil {
+		m.save()
+		if err := m.store.Flush(); err != nil {
+			m.dirty = true
+		}
+		if m.dirty {
+			if m.unsaved == nil {
+				m.unsaved = map[string]grace.State{}
+			}
+			m.unsaved[m.lic.ID] = m.st
+		}
+	}
+	dirty := false
+	if u, ok := m.unsaved[id]; ok && store != nil {
+		st, dirty = u, true
+		delete(m.unsaved, id)
+	}
+	m.store = store
 	m.st = st
+	m.newestLease = time.Time{}
 	if st.Lease != nil {
 		m.newestLease = st.Lease.IssuedAt
 	}
-	return nil
+	m.window = grace.Window{}
+	m.unreachable, m.dirty = false, dirty
+	m.definitive, m.lastErr = nil, nil
+	m.lastContact = time.Time{}
 }
 
 // verifyStoredLease re-verifies a lease read back from disk.
@@ -270,8 +340,13 @@ func (m *Manager) Require(capability string) error {
 func (m *Manager) Close() error {
 	var err error
 	m.closed.Do(func() {
-		m.cancel()
+		m.cancel() // ends an Activate's wait, and the loop and watchdog
+		m.ctl.Lock()
+		m.isClosed = true
+		m.ctl.Unlock()
 		m.wg.Wait()
+		m.mu.Lock()
+		defer m.mu.Unlock()
 		if m.store != nil {
 			// Keep the high-water mark observed since the last write.
 			err = m.store.Flush()

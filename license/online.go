@@ -4,15 +4,24 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/licensekit/licensekit/heartbeat"
 )
 
-// startLoop starts the heartbeat loop on its own goroutine.
-func (m *Manager) startLoop(ctx context.Context) {
-	m.loop = &heartbeat.Loop{
-		Client: &heartbeat.Client{BaseURL: m.cfg.ServerURL, HTTPClient: m.cfg.HTTPClient},
+// startLoop starts the heartbeat loop for the current licence on its own
+// goroutine; stopLoop stops it. m.ctl must be held (or m not yet shared),
+// and m.mu must not be.
+func (m *Manager) startLoop() {
+	if m.runCtx.Err() != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(m.runCtx)
+	attempted := make(chan struct{})
+	var once sync.Once
+	loop := &heartbeat.Loop{
+		Client: m.client,
 		Request: func() heartbeat.Request {
 			m.mu.Lock()
 			defer m.mu.Unlock()
@@ -29,14 +38,41 @@ func (m *Manager) startLoop(ctx context.Context) {
 			defer m.mu.Unlock()
 			return m.st.Lease == nil
 		},
-		Handle: m.handle,
+		Handle: func(r heartbeat.Result) {
+			m.handle(r)
+			once.Do(func() { close(attempted) })
+		},
 		Logger: m.cfg.Logger,
 	}
+	m.mu.Lock()
+	m.loop = loop
+	m.attempted = attempted
+	m.mu.Unlock()
+	done := make(chan struct{})
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		_ = m.loop.Run(ctx) // returns ctx.Err() once Close cancels
+		defer close(done)
+		_ = loop.Run(ctx) // returns ctx.Err() once stopped
 	}()
+	m.loopStop = func() {
+		cancel()
+		<-done
+		m.mu.Lock()
+		if m.loop == loop {
+			m.loop = nil
+		}
+		m.mu.Unlock()
+	}
+}
+
+// stopLoop stops the heartbeat loop, if one runs, and waits for it. m.ctl
+// must be held and m.mu must not be.
+func (m *Manager) stopLoop() {
+	if m.loopStop != nil {
+		m.loopStop()
+		m.loopStop = nil
+	}
 }
 
 // token is the licence token that verified (primary or secondary).

@@ -2,7 +2,7 @@ package license
 
 import "time"
 
-// State is where a licence stands on this machine (SPEC §11).
+// State is where a licence stands on this machine.
 type State uint8
 
 // The states of a [Manager]. Only [StateActive] and [StateGrace] allow use.
@@ -29,7 +29,7 @@ const (
 
 var stateNames = [...]string{"unlicensed", "inactive", "active", "grace", "suspended", "locked", "expired"}
 
-// String returns the state's name as in SPEC §11, e.g. "grace".
+// String returns the state's stable name, e.g. "grace".
 func (s State) String() string {
 	if int(s) < len(stateNames) {
 		return stateNames[s]

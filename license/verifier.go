@@ -98,7 +98,7 @@ func (v *Verifier) Verify(token string) (*License, error) {
 	return lic, nil
 }
 
-// VerifyLease checks a lease token (typ "lease+jwt", SPEC §5) with the same
+// VerifyLease checks a lease token (typ "lease+jwt") with the same
 // keys and shape rules as [Verifier.Verify], and returns the lease. It
 // checks signature, claims, issuer and — when configured with
 // [WithFingerprint] — the machine binding, but not time: whether a lease is

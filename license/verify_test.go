@@ -57,7 +57,7 @@ var (
 
 func vtClock() time.Time { return vtNow }
 
-// vtFull mints every claim of SPEC §3 with known values.
+// vtFull mints every claim of the token format with known values.
 func vtFull() []licensetest.MintOption {
 	return []licensetest.MintOption{
 		licensetest.ID("lic_full"), licensetest.Subject("sub_8f2k"), licensetest.Audience("Acme Health GmbH"),
@@ -179,7 +179,7 @@ func TestVerifyClaimsMapping(t *testing.T) {
 			with(func(l *license.License) { l.NotBefore = vtExp })},
 		{"exp at the end of year 9998", []licensetest.MintOption{licensetest.ExpiresAt(time.Date(9998, 12, 31, 23, 59, 59, 0, time.UTC))},
 			with(func(l *license.License) { l.ExpiresAt = time.Date(9998, 12, 31, 23, 59, 59, 0, time.UTC) })},
-		// Optional claims that are null count as absent (SPEC §3 "no").
+		// Optional claims that are null count as absent (the optional ones).
 		{"nbf null", []licensetest.MintOption{raw("nbf", nil)}, base},
 		{"tenant_ctry null", []licensetest.MintOption{raw("tenant_ctry", nil)}, base},
 		{"plan null", []licensetest.MintOption{raw("plan", nil)}, with(func(l *license.License) { l.Plan = "" })},
@@ -460,7 +460,7 @@ func TestVerifyLease(t *testing.T) {
 	})
 }
 
-// TestVerifyTyp: typ is "JWT" or absent (SPEC §3); media types compare
+// TestVerifyTyp: typ is "JWT" or absent; media types compare
 // case-insensitively (RFC 7515 §4.1.9), and an empty typ reads as absent.
 func TestVerifyTyp(t *testing.T) {
 	iss := vtIssuer()
@@ -485,7 +485,7 @@ func TestVerifyTyp(t *testing.T) {
 }
 
 // TestVerifyECDSAMalleability: (r, n−s) is a second valid signature of the
-// same message (SPEC §3 says so), so a licence's identity is jti + iss,
+// same message (the format says so), so a licence's identity is jti + iss,
 // never the token's bytes: both tokens give the same licence.
 func TestVerifyECDSAMalleability(t *testing.T) {
 	iss := vtIssuer()

@@ -9,10 +9,19 @@ import (
 
 // watch re-evaluates the state whenever time alone could change it (a
 // lease's or licence's deadline) and at least every clockTick, moving the
-// clock's high-water mark forward as it goes. It exits when ctx is done.
+// clock's high-water mark forward as it goes, and looks for a replaced
+// key file. It exits when ctx is done.
 func (m *Manager) watch(ctx context.Context) {
 	defer m.wg.Done()
 	for {
+		// A key file replaced on disk is noticed here. Skipped while an
+		// activation or deactivation is under way; the next turn looks.
+		if m.cfg.KeyFile != "" && m.ctl.TryLock() {
+			if !m.isClosed {
+				_ = m.checkKeyFile(false)
+			}
+			m.ctl.Unlock()
+		}
 		m.mu.Lock()
 		m.observeClock()
 		_, changed := m.evaluate()

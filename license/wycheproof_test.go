@@ -28,7 +28,7 @@ package license
 // with key_ops ["encrypt"]. Groups without a key run against a decoy
 // Ed25519 key under the same kid, so their vectors still reach the
 // verifier. Each vector's expected sentinel comes from an independent
-// reading of SPEC §3 (wpExpectJWS); ErrSignature when only the signature
+// reading of the token format (wpExpectJWS); ErrSignature when only the signature
 // is wrong.
 //
 //	invalid: 355 refused, 0 accepted, each with the predicted sentinel
@@ -434,7 +434,7 @@ type wpRefusal struct {
 	message string // what ParseKeyring's error must say
 }
 
-// wpKeyRefusal reads a public JWK as RFC 7517/7518 and SPEC §3 do, and
+// wpKeyRefusal reads a public JWK as RFC 7517/7518 and our format do, and
 // says why ParseKeyring must refuse it, or returns the zero value.
 func wpKeyRefusal(jwk map[string]json.RawMessage) wpRefusal {
 	if jwk == nil {
@@ -472,7 +472,7 @@ func wpKeyRefusal(jwk map[string]json.RawMessage) wpRefusal {
 	return wpRefusal{}
 }
 
-// wpExpectJWS reads a compact JWS the way SPEC §3 describes, independently
+// wpExpectJWS reads a compact JWS the way the token format describes, independently
 // of the verifier, and returns the sentinel it must be refused with before
 // the signature is checked, or nil when only the signature decides.
 func wpExpectJWS(jws string, kr *Keyring) (*Error, string) {

@@ -2,7 +2,10 @@ package loadtest
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,16 +28,22 @@ func newDeviceClient(baseURL string, clients int) *heartbeat.Client {
 }
 
 // drive beats the targets from clients goroutines for d after an uncounted
-// warmup: client j beats targets j, j+clients, … in turn. A request starts
-// only before the deadline, so none is cut by it.
-func drive(ctx context.Context, name, baseURL string, targets []target, clients int, warmup, d time.Duration) Result {
-	dc := newDeviceClient(baseURL, clients)
-	defer dc.CloseIdleConnections()
-	if warmup > 0 {
-		beatFor(ctx, dc, targets, clients, warmup)
+// warmup: client j beats targets j, j+clients, … in turn, through server
+// j mod len(urls) (as a load balancer that keeps each client's connection
+// on one server would). A request starts only before the deadline, so none
+// is cut by it. It returns the figures and, per target, the last lease
+// answered.
+func drive(ctx context.Context, name string, urls []string, targets []target, clients int, warmup, d time.Duration) (Result, []string) {
+	dcs := make([]*heartbeat.Client, len(urls))
+	for k, u := range urls {
+		dcs[k] = newDeviceClient(u, clients)
+		defer dcs[k].CloseIdleConnections()
 	}
-	b := beatFor(ctx, dc, targets, clients, d)
-	return summarise(name, b.lat, b.errs, b.first, b.elapsed)
+	if warmup > 0 {
+		beatFor(ctx, dcs, targets, clients, warmup)
+	}
+	b := beatFor(ctx, dcs, targets, clients, d)
+	return summarise(name, b.lat, b.errs, b.first, b.elapsed), b.last
 }
 
 // beats is what beatFor saw.
@@ -43,10 +52,35 @@ type beats struct {
 	errs    int
 	first   error
 	elapsed time.Duration
+	last    []string // per target, the newest lease answered ("" for none)
 }
 
-func beatFor(ctx context.Context, dc *heartbeat.Client, targets []target, clients int, d time.Duration) beats {
-	outs := make([]beats, clients)
+// leaseIssuedAt is the iat of a lease (a JWS the server signed), read
+// without verifying it; zero when it has none.
+func leaseIssuedAt(jws string) time.Time {
+	parts := strings.Split(jws, ".")
+	if len(parts) != 3 {
+		return time.Time{}
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}
+	}
+	var c struct {
+		IAT int64 `json:"iat"`
+	}
+	if json.Unmarshal(raw, &c) != nil || c.IAT == 0 {
+		return time.Time{}
+	}
+	return time.Unix(c.IAT, 0).UTC()
+}
+
+func beatFor(ctx context.Context, dcs []*heartbeat.Client, targets []target, clients int, d time.Duration) beats {
+	type out struct {
+		beats
+		last map[int]string
+	}
+	outs := make([]out, clients)
 	start := time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
@@ -56,13 +90,15 @@ func beatFor(ctx context.Context, dc *heartbeat.Client, targets []target, client
 			defer wg.Done()
 			o := &outs[j]
 			o.lat = make([]time.Duration, 0, 4096)
+			o.last = map[int]string{}
+			dc := dcs[j%len(dcs)]
 			for i := j % len(targets); ctx.Err() == nil; i = (i + clients) % len(targets) {
 				t0 := time.Now()
 				if !t0.Before(deadline) {
 					return
 				}
 				tg := targets[i]
-				_, err := dc.Heartbeat(ctx, heartbeat.Request{LicenseID: tg.licenseID, Token: tg.token, Fingerprint: tg.fingerprint})
+				resp, err := dc.Heartbeat(ctx, heartbeat.Request{LicenseID: tg.licenseID, Token: tg.token, Fingerprint: tg.fingerprint})
 				if err != nil {
 					if o.errs == 0 {
 						o.first = err
@@ -71,16 +107,23 @@ func beatFor(ctx context.Context, dc *heartbeat.Client, targets []target, client
 					continue
 				}
 				o.lat = append(o.lat, time.Since(t0))
+				o.last[i] = resp.Lease
 			}
 		}()
 	}
 	wg.Wait()
-	all := beats{elapsed: time.Since(start)}
+	all := beats{elapsed: time.Since(start), last: make([]string, len(targets))}
+	iats := make([]time.Time, len(targets))
 	for _, o := range outs {
 		all.lat = append(all.lat, o.lat...)
 		all.errs += o.errs
 		if all.first == nil {
 			all.first = o.first
+		}
+		for i, l := range o.last {
+			if iat := leaseIssuedAt(l); all.last[i] == "" || iat.After(iats[i]) {
+				all.last[i], iats[i] = l, iat
+			}
 		}
 	}
 	return all

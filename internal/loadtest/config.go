@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/licensekit/licensekit/internal/serverapp"
@@ -20,10 +21,21 @@ type Config struct {
 	// in it too).
 	CPUProfile string
 	// LicenseCache is the server's --license-cache; negative is off
-	// (default: the server's default, serverapp.DefaultLicenseCache).
+	// (default: the server's default, serverapp.DefaultLicenseCache on
+	// SQLite, off on PostgreSQL).
 	LicenseCache time.Duration
-	// Dir holds the database; "" is a temporary directory removed at the end.
+	// Dir holds the SQLite database, or the secret key file of the
+	// servers on PostgreSQL; "" is a temporary directory removed at the
+	// end.
 	Dir string
+	// DB, when a postgres:// URL, runs the control plane on PostgreSQL:
+	// the run creates a database of its own on that server (its user must
+	// be allowed to) and drops it at the end. Empty: SQLite in Dir.
+	DB string
+	// Servers is how many control planes serve the PostgreSQL database,
+	// each with its own store and listener, the clients spread over them
+	// (1 or 2; default 1). With 2 the run measures one server, then both.
+	Servers int
 }
 
 // Defaults of Config.
@@ -50,7 +62,10 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Warmup == 0 {
 		c.Warmup = DefaultWarmup
 	}
-	if c.LicenseCache == 0 {
+	if c.Servers == 0 {
+		c.Servers = 1
+	}
+	if c.LicenseCache == 0 && !serverapp.IsPostgres(c.DB) {
 		c.LicenseCache = serverapp.DefaultLicenseCache
 	}
 	if c.LicenseCache < 0 {
@@ -66,6 +81,14 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.Join(ErrConfig, errors.New("clients must be 1 to 4096"))
 	case c.Duration < 0 || c.Duration > time.Hour:
 		return c, errors.Join(ErrConfig, errors.New("duration must be positive and at most 1h"))
+	case c.DB != "" && !serverapp.IsPostgres(c.DB):
+		return c, errors.Join(ErrConfig, errors.New("db must be a postgres:// URL (empty: SQLite)"))
+	case c.Servers < 1 || c.Servers > 2:
+		return c, errors.Join(ErrConfig, errors.New("servers must be 1 or 2"))
+	case c.Servers > 1 && c.DB == "":
+		return c, errors.Join(ErrConfig, errors.New("two servers need a PostgreSQL db"))
+	case c.DB != "" && c.LicenseCache > serverapp.MaxSharedLicenseCache:
+		return c, errors.Join(ErrConfig, fmt.Errorf("license cache at most %s on PostgreSQL", serverapp.MaxSharedLicenseCache))
 	}
 	return c, nil
 }

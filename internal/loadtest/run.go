@@ -2,12 +2,16 @@ package loadtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"time"
+
+	"github.com/licensekit/licensekit/heartbeat"
 )
 
 // Report is what one Run measured.
@@ -16,6 +20,16 @@ type Report struct {
 	Issued        time.Duration // issuing every licence
 	Activated     time.Duration // activating every licence
 	Floor, Server Result
+	// Two is the run against two servers on one PostgreSQL database
+	// (Config.Servers 2), on machines of its own; zero otherwise.
+	Two Result
+	// Checked machines had their newest lease's bookkeeping looked up in
+	// the database after the servers stopped; Lost of them had an older
+	// one stored than a lease they were answered (PostgreSQL only).
+	Checked, Lost int
+	// Costs is what an activation and a beat cost the database
+	// (PostgreSQL only).
+	Costs *Costs
 }
 
 // Ratio is the control plane's rate over the floor's.
@@ -27,7 +41,8 @@ func (r Report) Ratio() float64 {
 }
 
 // Run provisions the control plane, measures the floor and then the
-// control plane, writes the figures to w, and returns them.
+// control plane (one server, then two on PostgreSQL with Config.Servers
+// 2), writes the figures to w, and returns them.
 func Run(ctx context.Context, c Config, w io.Writer) (Report, error) {
 	c, err := c.withDefaults()
 	rep := Report{Config: c}
@@ -47,20 +62,38 @@ func Run(ctx context.Context, c Config, w io.Writer) (Report, error) {
 	if c.LicenseCache > 0 {
 		cache = c.LicenseCache.String()
 	}
-	fmt.Fprintf(w, "control plane: examples/server in this process over SQLite, licence cache %s, rate limits off "+
-		"(a licence beating many times a second would be refused by design)\n", cache)
-
-	cp, err := startControlPlane(ctx, dir, c.LicenseCache)
-	if err != nil {
-		return rep, err
+	store, db, keyFile := "SQLite", filepath.Join(dir, "loadtest.db"), ""
+	var scratch *scratchDB
+	if c.DB != "" {
+		if scratch, err = createScratchDB(ctx, c.DB); err != nil {
+			return rep, err
+		}
+		defer func() {
+			if derr := scratch.drop(); derr != nil && err == nil {
+				err = derr
+			}
+		}()
+		store, db, keyFile = "PostgreSQL", scratch.url, filepath.Join(dir, "loadtest.secret")
+		fmt.Fprintf(w, "database: PostgreSQL, database %s created for the run on %s, dropped after it\n", scratch.name, scratch.hostPort())
 	}
-	stopped := false
+	fmt.Fprintf(w, "control plane: examples/server in this process over %s, licence cache %s, rate limits off "+
+		"(a licence beating many times a second would be refused by design)\n", store, cache)
+
+	admin := newAdminSecret()
+	var cps []*controlPlane
 	defer func() {
-		if !stopped {
+		for _, cp := range cps {
 			_ = cp.stop()
 		}
 	}()
-	targets, issued, activated, err := provision(ctx, cp, c.Licences)
+	for range c.Servers {
+		cp, err := startControlPlane(ctx, db, keyFile, admin, c.LicenseCache)
+		if err != nil {
+			return rep, err
+		}
+		cps = append(cps, cp)
+	}
+	targets, issued, activated, err := provision(ctx, cps[:1], c.Licences, "one")
 	if err != nil {
 		return rep, err
 	}
@@ -73,7 +106,7 @@ func Run(ctx context.Context, c Config, w io.Writer) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	rep.Floor = drive(ctx, "floor (net/http + mint Ed25519)", f.url(), targets, c.Clients, c.Warmup, c.Duration)
+	rep.Floor, _ = drive(ctx, "floor (net/http + mint Ed25519)", []string{f.url()}, targets, c.Clients, c.Warmup, c.Duration)
 	f.close()
 
 	var prof *os.File
@@ -83,23 +116,55 @@ func Run(ctx context.Context, c Config, w io.Writer) (Report, error) {
 		}
 		defer prof.Close()
 	}
-	rep.Server = driveProfiled(ctx, "control plane (SQLite)", cp.app.URL(), targets, c, prof)
-	stopped = true
-	if err := cp.stop(); err != nil {
-		return rep, err
+	name := "control plane (" + store + ")"
+	if c.DB != "" {
+		name = "control plane (PostgreSQL, 1 server)"
+	}
+	var last []string
+	rep.Server, last = driveProfiled(ctx, name, cps[0].app.URL(), targets, c, prof)
+	checks := []check{{targets, last}}
+	if c.Servers == 2 {
+		// Machines of their own, activated through both: the first run
+		// pushed its machines' lease iats ahead of the clock in the first
+		// server's memory.
+		two, _, _, err := provision(ctx, cps, c.Licences, "two")
+		if err != nil {
+			return rep, err
+		}
+		urls := []string{cps[0].app.URL(), cps[1].app.URL()}
+		rep.Two, last = drive(ctx, "control plane (PostgreSQL, 2 servers)", urls, two, c.Clients, c.Warmup, c.Duration)
+		checks = append(checks, check{two, last})
+	}
+	var stopErr error
+	for _, cp := range cps {
+		stopErr = errors.Join(stopErr, cp.stop())
+	}
+	cps = nil
+	if stopErr != nil {
+		return rep, stopErr
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
+	}
+	if scratch != nil {
+		if rep.Checked, rep.Lost, err = checkStored(ctx, scratch.url, checks); err != nil {
+			return rep, err
+		}
+		costs, err := measureCosts(ctx, scratch, keyFile, admin, min(c.Licences, 200))
+		if err != nil {
+			return rep, err
+		}
+		rep.Costs = &costs
 	}
 	printReport(w, rep)
 	return rep, nil
 }
 
 // driveProfiled is drive with a CPU profile of the measured part.
-func driveProfiled(ctx context.Context, name, url string, targets []target, c Config, prof *os.File) Result {
+func driveProfiled(ctx context.Context, name, url string, targets []target, c Config, prof *os.File) (Result, []string) {
 	if c.Warmup > 0 {
 		dc := newDeviceClient(url, c.Clients)
-		beatFor(ctx, dc, targets, c.Clients, c.Warmup)
+		beatFor(ctx, []*heartbeat.Client{dc}, targets, c.Clients, c.Warmup)
 		dc.CloseIdleConnections()
 	}
 	if prof != nil {
@@ -107,24 +172,5 @@ func driveProfiled(ctx context.Context, name, url string, targets []target, c Co
 			defer pprof.StopCPUProfile()
 		}
 	}
-	return drive(ctx, name, url, targets, c.Clients, 0, c.Duration)
-}
-
-func printReport(w io.Writer, r Report) {
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
-	fmt.Fprintf(w, "\n%-34s %9s %7s %9s %9s %9s %9s %9s\n", "", "requests", "errors", "req/s", "p50", "p90", "p99", "max")
-	for _, res := range []Result{r.Floor, r.Server} {
-		fmt.Fprintf(w, "%-34s %9d %7d %9.0f %9s %9s %9s %9s\n", res.Name, res.Requests, res.Errors, res.Rate(),
-			ms(res.P50), ms(res.P90), ms(res.P99), ms(res.Max))
-		if res.FirstErr != nil {
-			fmt.Fprintf(w, "    first error: %v\n", res.FirstErr)
-		}
-	}
-	met := r.Ratio() >= 0.40 && r.Server.P99 <= 50*time.Millisecond && r.Server.Errors == 0 && r.Floor.Errors == 0
-	verdict := "met"
-	if !met {
-		verdict = "missed"
-	}
-	fmt.Fprintf(w, "\ncontrol plane / floor: %.2f of the rate (%.0f%%); target >= 40%%, p99 <= 50ms, no errors: %s\n",
-		r.Ratio(), 100*r.Ratio(), verdict)
+	return drive(ctx, name, []string{url}, targets, c.Clients, 0, c.Duration)
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -26,13 +25,20 @@ type controlPlane struct {
 	done   chan error
 }
 
-func startControlPlane(ctx context.Context, dir string, cache time.Duration) (*controlPlane, error) {
+// newAdminSecret is the bootstrap admin key's secret of a run, shared by
+// its servers.
+func newAdminSecret() string {
 	var b [24]byte
 	_, _ = rand.Read(b[:])
-	admin := "loadtest-" + hex.EncodeToString(b[:])
+	return "loadtest-" + hex.EncodeToString(b[:])
+}
+
+// startControlPlane runs a server over db (a SQLite path or a postgres://
+// URL) with the secret key file keyFile ("" beside a SQLite file).
+func startControlPlane(ctx context.Context, db, keyFile, admin string, cache time.Duration) (*controlPlane, error) {
 	off := controlplane.RateLimit{PerSecond: -1}
 	app, err := serverapp.New(ctx, serverapp.Options{
-		Addr: "127.0.0.1:0", DB: filepath.Join(dir, "loadtest.db"), Issuer: "loadtest", LogFormat: "text",
+		Addr: "127.0.0.1:0", DB: db, SecretKeyFile: keyFile, Issuer: "loadtest", LogFormat: "text",
 		AdminKey: controlplane.Secret(admin), DeviceRateLimit: off, AdminRateLimit: off, LicenseCache: cache,
 	})
 	if err != nil {
@@ -50,18 +56,19 @@ func (cp *controlPlane) stop() error {
 	return <-cp.done
 }
 
-// provision issues n licences through the admin API and activates each
-// from its own machine fingerprint through the SDK's client, with a few
-// requests in flight at a time. It returns the machines and how long
-// issuing and activating took.
-func provision(ctx context.Context, cp *controlPlane, n int) (targets []target, issued, activated time.Duration, err error) {
-	base := cp.app.URL()
+// provision issues n licences through the admin API of the first
+// control plane and activates each from its own machine fingerprint
+// (named after tag) through the SDK's client, machine i through control
+// plane i mod len(cps), with a few requests in flight at a time. It
+// returns the machines and how long issuing and activating took.
+func provision(ctx context.Context, cps []*controlPlane, n int, tag string) (targets []target, issued, activated time.Duration, err error) {
+	base := cps[0].app.URL()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}, Timeout: 30 * time.Second}
 	defer hc.CloseIdleConnections()
 	targets = make([]target, n)
 	t0 := time.Now()
 	if err := parallel(n, 8, func(i int) error {
-		id, tok, err := issueOne(ctx, hc, base, cp.admin, i)
+		id, tok, err := issueOne(ctx, hc, base, cps[0].admin, i)
 		targets[i] = target{licenseID: id, token: tok}
 		return err
 	}); err != nil {
@@ -69,16 +76,19 @@ func provision(ctx context.Context, cp *controlPlane, n int) (targets []target, 
 	}
 	issued = time.Since(t0)
 
-	dc := newDeviceClient(base, 8)
-	defer dc.CloseIdleConnections()
+	dcs := make([]*heartbeat.Client, len(cps))
+	for k, cp := range cps {
+		dcs[k] = newDeviceClient(cp.app.URL(), 8)
+		defer dcs[k].CloseIdleConnections()
+	}
 	t0 = time.Now()
 	if err := parallel(n, 8, func(i int) error {
-		fp, err := fingerprint.Compute(ctx, "loadtest", fingerprint.WithMachineID(fmt.Sprintf("loadtest-machine-%06d", i)))
+		fp, err := fingerprint.Compute(ctx, "loadtest", fingerprint.WithMachineID(fmt.Sprintf("loadtest-machine-%s-%06d", tag, i)))
 		if err != nil {
 			return err
 		}
 		targets[i].fingerprint = fp.String()
-		_, err = dc.Activate(ctx, heartbeat.Request{LicenseID: targets[i].licenseID, Token: targets[i].token,
+		_, err = dcs[i%len(dcs)].Activate(ctx, heartbeat.Request{LicenseID: targets[i].licenseID, Token: targets[i].token,
 			Fingerprint: targets[i].fingerprint, IdempotencyKey: heartbeat.NewIdempotencyKey()})
 		if err != nil {
 			return fmt.Errorf("loadtest: activating licence %d: %w", i, err)

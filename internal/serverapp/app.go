@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/licensekit/licensekit/controlplane"
-	"github.com/licensekit/licensekit/controlplane/sqlite"
 )
 
 // Timeouts of the API's http.Server. Device and admin bodies are small
@@ -32,7 +31,7 @@ const (
 type App struct {
 	opts  Options
 	log   *slog.Logger
-	store *sqlite.Store
+	store controlplane.Store
 	cp    *controlplane.Server
 	boot  controlplane.Secret
 
@@ -85,12 +84,23 @@ func New(ctx context.Context, o Options) (*App, error) {
 // open loads the secret key, opens the store and builds the control plane.
 func (a *App) open(ctx context.Context, observer controlplane.Observer) error {
 	o := a.opts
-	secret, err := loadSecretKey(o.DB, o.SecretKeyFile)
-	if err != nil {
-		return err
-	}
-	if a.store, err = sqlite.Open(ctx, o.DB); err != nil {
-		return fmt.Errorf("serverapp: opening the database: %w", err)
+	var secret []byte
+	var err error
+	if IsPostgres(o.DB) {
+		if a.store, err = openStore(ctx, o.DB); err != nil {
+			return err
+		}
+		if secret, err = loadSharedSecretKey(ctx, a.store, o.SecretKeyFile); err != nil {
+			a.store.Close()
+			return err
+		}
+	} else {
+		if secret, err = loadSecretKey(o.DB, o.SecretKeyFile); err != nil {
+			return err
+		}
+		if a.store, err = openStore(ctx, o.DB); err != nil {
+			return err
+		}
 	}
 	a.cp, err = controlplane.New(ctx, controlplane.Config{
 		Store: a.store, Issuer: o.Issuer, SecretKey: secret, AdminKey: o.AdminKey,
@@ -105,7 +115,8 @@ func (a *App) open(ctx context.Context, observer controlplane.Observer) error {
 			return fmt.Errorf("%w: %v", ErrUsage, err)
 		case errors.Is(err, controlplane.ErrSecretKey):
 			return fmt.Errorf("serverapp: the secret key file %s does not open the signing keys in %s "+
-				"(restore the key file that was backed up with this database): %w", o.SecretKeyFile, o.DB, err)
+				"(restore the key file that was backed up with this database; every server of one database uses the same file): %w",
+				o.SecretKeyFile, redactedDB(o.DB), err)
 		}
 		return fmt.Errorf("serverapp: starting the control plane: %w", err)
 	}

@@ -42,8 +42,12 @@ func TestBadUsage(t *testing.T) {
 		{"interval too long", []string{"--heartbeat-interval", "31d"}, "", "--heartbeat-interval 744h0m0s: want 1m to 30d"},
 		{"license cache", []string{"--license-cache", "-5s"}, "", "must be positive"},
 		{"shutdown timeout", []string{"--shutdown-timeout", "soon"}, "", `invalid value "soon"`},
-		{"postgres", []string{"--db", "postgres://u@localhost/lk"}, "", "PostgreSQL is not supported by this build yet"},
-		{"postgresql", []string{"--db", "postgresql://u@localhost/lk"}, "", "PostgreSQL is not supported by this build yet"},
+		{"postgres without key file", []string{"--db", "postgres://u@localhost/lk"}, "", "--secret-key-file is required with a PostgreSQL --db"},
+		{"postgresql without key file", []string{"--db", "postgresql://u@localhost/lk"}, "", "--secret-key-file is required"},
+		{"postgres port", []string{"--db", "postgres://u:hunter2@localhost:notaport/lk", "--secret-key-file", filepath.Join(work, "lk.secret")}, "", `not a usable postgres:// URL: invalid port ":notaport"`},
+		{"postgres pool size", []string{"--db", "postgres://u:hunter2@localhost/lk?pool_max_conns=many", "--secret-key-file", filepath.Join(work, "lk.secret")}, "", "postgres://u:xxxxx@localhost/lk?pool_max_conns=many: not a usable postgres:// URL: cannot parse pool_max_conns"},
+		{"postgres sslmode", []string{"--db", "postgres://u@localhost/lk?sslmode=sometimes", "--secret-key-file", filepath.Join(work, "lk.secret")}, "", "sslmode is invalid"},
+		{"postgres licence cache", []string{"--db", "postgres://u@localhost/lk", "--secret-key-file", filepath.Join(work, "lk.secret"), "--license-cache", "1m"}, "", "--license-cache 1m0s: at most 5s on PostgreSQL"},
 		{"other URL", []string{"--db", "mysql://x"}, "", "want a SQLite file path"},
 		{"db empty", []string{"--db", ""}, "", "--db is empty"},
 		{"db memory", []string{"--db", ":memory:"}, "", "want a plain file path"},
@@ -76,6 +80,9 @@ func TestBadUsage(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), c.want) {
 				t.Fatalf("stderr %q lacks %q", stderr.String(), c.want)
+			}
+			if strings.Contains(stderr.String(), "hunter2") {
+				t.Fatalf("stderr shows the password: %s", stderr.String())
 			}
 			if strings.Contains(stderr.String(), "panic") || strings.Contains(stderr.String(), "goroutine ") {
 				t.Fatalf("stderr: %s", stderr.String())
@@ -145,5 +152,42 @@ func TestParse(t *testing.T) {
 	if o.Grace != 336*time.Hour || o.HeartbeatInterval != 90*time.Minute || o.LicenseCache != 0 ||
 		o.SecretKeyFile != filepath.Join(dir, "x.db.secret") || string(o.AdminKey) != adminSecret {
 		t.Fatalf("parsed: %+v", o)
+	}
+	// On PostgreSQL the licence cache is off unless asked, and then short.
+	pg := []string{"--db", "postgres://lk@db.internal/lk", "--secret-key-file", filepath.Join(dir, "lk.secret")}
+	if o, err = serverapp.Parse(pg, none, &bytes.Buffer{}); err != nil || o.LicenseCache != 0 || o.SecretKeyFile != pg[3] {
+		t.Fatalf("PostgreSQL defaults: %+v %v", o, err)
+	}
+	if o, err = serverapp.Parse(append(pg, "--license-cache", "5s"), none, &bytes.Buffer{}); err != nil || o.LicenseCache != 5*time.Second {
+		t.Fatalf("PostgreSQL, --license-cache 5s: %+v %v", o, err)
+	}
+}
+
+// A PostgreSQL that refuses the connection is a failure to start (exit
+// 1) that names the database, not its password, and makes no file.
+func TestPostgresRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // a port nobody listens on
+	dir := t.TempDir()
+	key := filepath.Join(dir, "lk.secret")
+	var stderr bytes.Buffer
+	args := []string{"--addr", "127.0.0.1:0", "--db", "postgres://lk:hunter2@" + addr + "/lk?connect_timeout=5", "--secret-key-file", key}
+	if code := serverapp.Main(context.Background(), args, func(string) string { return "" }, &stderr); code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, stderr.String())
+	}
+	for _, want := range []string{"cannot start", "postgres://lk:xxxxx@" + addr + "/lk", "connection refused"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q: %s", want, stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "hunter2") || strings.Contains(stderr.String(), "panic") {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("files made: %v", ents)
 	}
 }

@@ -1,64 +1,19 @@
 package serverapp_test
 
 import (
-	"bufio"
 	"encoding/json"
-	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/licensekit/licensekit/internal/serverapp"
 )
 
-// process is the server binary running in a child process.
-type process struct {
-	cmd *exec.Cmd
-	url string
-}
-
-// startProcess runs the binary on a loopback port over db and waits for
-// the line that says where it listens.
+// startProcess runs the binary on a loopback port over the SQLite file db.
 func startProcess(t *testing.T, db string) *process {
 	t.Helper()
-	cmd := exec.Command(serverBinary, "--addr", "127.0.0.1:0", "--db", db, "--issuer", issuer, "--log-format", "json")
-	cmd.Env = append(os.Environ(), serverapp.EnvAdminKey+"="+adminSecret)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var line struct{ Msg, URL string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "licensekit control plane listening" {
-				urlc <- line.URL
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-	}()
-	select {
-	case p.url = <-urlc:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the server did not say where it listens")
-	}
-	return p
+	return startServer(t, "--db", db)
 }
 
 // A kill -9 in the middle of issuing loses no licence that was answered
@@ -100,10 +55,7 @@ func TestKill9WhileIssuing(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("too few licences issued")
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = p.cmd.Wait()
+	p.kill9(t)
 	wg.Wait()
 
 	p2 := startProcess(t, db)

@@ -36,7 +36,9 @@ const (
 // fields below Logger have no flag.
 type Options struct {
 	Addr string // --addr: host:port of the API
-	DB   string // --db: the SQLite file
+	// DB is --db: a SQLite file path, or a postgres:// URL (see
+	// [IsPostgres]) for a database several servers may share.
+	DB string
 
 	// Grace and HeartbeatInterval are --grace and --heartbeat-interval.
 	// Zero (the flag not given) follows the stored settings, whose
@@ -44,8 +46,12 @@ type Options struct {
 	Grace             time.Duration
 	HeartbeatInterval time.Duration
 
-	Issuer        string // --issuer: the iss claim of every licence token
-	SecretKeyFile string // --secret-key-file; "" means DB + SecretKeySuffix
+	Issuer string // --issuer: the iss claim of every licence token
+	// SecretKeyFile is --secret-key-file; "" means DB + SecretKeySuffix
+	// for SQLite. On PostgreSQL it is required: there is no database file
+	// to sit beside, and every server of one database must use the same
+	// file.
+	SecretKeyFile string
 	TLSCert       string // --tls-cert, with TLSKey: serve HTTPS
 	TLSKey        string // --tls-key
 	MetricsAddr   string // --metrics-addr: host:port of /metrics; "" is off
@@ -57,10 +63,11 @@ type Options struct {
 
 	// LicenseCache (--license-cache) is how long heartbeats may reuse a
 	// licence read from the database; this server drops the copy at every
-	// change it makes, so one process may keep it long. Zero is off: set
-	// it to zero or a few seconds if several processes share the database.
-	// Options built by hand get what they set; Parse defaults it to
-	// DefaultLicenseCache.
+	// change it makes, so one process may keep it long. Zero is off. On
+	// PostgreSQL, where other processes change licences too, it is at most
+	// MaxSharedLicenseCache. Options built by hand get what they set;
+	// Parse defaults it to DefaultLicenseCache on SQLite and to 0 on
+	// PostgreSQL.
 	LicenseCache time.Duration
 
 	// AdminKey is LICENSEKIT_ADMIN_KEY: the bootstrap key's secret.
@@ -90,19 +97,20 @@ func Parse(args []string, getenv func(string) string, out io.Writer) (Options, e
 	fs.Usage = func() {}
 	usage := func() {
 		fs.SetOutput(out)
-		fmt.Fprintf(out, "Usage: server [flags]\n\nThe licensekit control plane over a SQLite file.\n"+
+		fmt.Fprintf(out, "Usage: server [flags]\n\nThe licensekit control plane over a SQLite file or a PostgreSQL database.\n"+
 			"Environment: %s sets the secret of the bootstrap super_admin API key\n"+
 			"(otherwise one is generated on first start and printed once).\n\nFlags:\n", EnvAdminKey)
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.Addr, "addr", DefaultAddr, "`host:port` the API listens on")
-	fs.StringVar(&o.DB, "db", DefaultDB, "the SQLite database `file` (a postgres:// URL is not supported by this build yet)")
+	fs.StringVar(&o.DB, "db", DefaultDB, "the database: a SQLite `file`, or a postgres:// URL that several servers may share")
 	grace := durationValue(controlplane.DefaultGrace)
 	interval := durationValue(controlplane.DefaultHeartbeatInterval)
 	fs.Var(&grace, "grace", "the `duration` a lease lets a machine run offline (336h or 14d); when given it wins over the stored setting")
 	fs.Var(&interval, "heartbeat-interval", "the `duration` between two heartbeats of a machine; when given it wins over the stored setting")
 	fs.StringVar(&o.Issuer, "issuer", DefaultIssuer, "the `iss` claim of every licence token (your products check it)")
-	fs.StringVar(&o.SecretKeyFile, "secret-key-file", "", "the server's secret key `file` (default: the database path + "+SecretKeySuffix+"; created with mode 0600 on first start)")
+	fs.StringVar(&o.SecretKeyFile, "secret-key-file", "", "the server's secret key `file` (default: the SQLite path + "+SecretKeySuffix+
+		"; required with PostgreSQL, the same file on every server; created with mode 0600 on first start)")
 	fs.StringVar(&o.TLSCert, "tls-cert", "", "PEM certificate `file`; with --tls-key the API serves HTTPS")
 	fs.StringVar(&o.TLSKey, "tls-key", "", "PEM private key `file` of --tls-cert")
 	fs.StringVar(&o.MetricsAddr, "metrics-addr", "", "`host:port` of Prometheus /metrics on a listener of its own (off when empty)")
@@ -111,7 +119,7 @@ func Parse(args []string, getenv func(string) string, out io.Writer) (Options, e
 	fs.Var(&shutdown, "shutdown-timeout", "the `duration` shutdown waits for requests in flight")
 	cache := zeroOrDuration{durationValue(DefaultLicenseCache)}
 	fs.Var(&cache, "license-cache", "the `duration` heartbeats may reuse a licence read from the database (0: off; "+
-		"keep it 0 or seconds if several server processes share one database)")
+		"on PostgreSQL the default is 0 and the most "+MaxSharedLicenseCache.String()+")")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			usage()
@@ -132,6 +140,9 @@ func Parse(args []string, getenv func(string) string, out io.Writer) (Options, e
 	}
 	o.ShutdownTimeout = time.Duration(shutdown)
 	o.LicenseCache = time.Duration(cache.durationValue)
+	if IsPostgres(o.DB) && !set["license-cache"] {
+		o.LicenseCache = 0 // other servers change licences too
+	}
 	o.AdminKey = controlplane.Secret(getenv(EnvAdminKey))
 	if err := o.check(); err != nil {
 		return o, err
@@ -156,6 +167,9 @@ func (o *Options) check() error {
 		return err
 	}
 	if o.SecretKeyFile == "" {
+		if IsPostgres(o.DB) {
+			return usage("--secret-key-file is required with a PostgreSQL --db: every server of the database must use the same file")
+		}
 		o.SecretKeyFile = o.DB + SecretKeySuffix
 	}
 	if fi, err := os.Stat(o.SecretKeyFile); err == nil && fi.IsDir() {
@@ -180,6 +194,9 @@ func (o *Options) check() error {
 	if o.Grace < 0 || o.HeartbeatInterval < 0 || o.ShutdownTimeout < 0 || o.LicenseCache < 0 {
 		return usage("durations must not be negative")
 	}
+	if IsPostgres(o.DB) && o.LicenseCache > MaxSharedLicenseCache {
+		return usage("--license-cache %s: at most %s on PostgreSQL, where other servers change licences too", o.LicenseCache, MaxSharedLicenseCache)
+	}
 	// The control plane's bounds, checked here too so that a bad flag
 	// touches no file.
 	if o.Grace != 0 && (o.Grace < time.Hour || o.Grace > 3650*24*time.Hour) {
@@ -197,15 +214,16 @@ func (o *Options) check() error {
 	return nil
 }
 
-// checkDB accepts a SQLite file path whose directory exists.
+// checkDB accepts a postgres:// URL that parses, or a SQLite file path
+// whose directory exists.
 func checkDB(db string) error {
 	switch {
 	case db == "":
 		return fmt.Errorf("%w: --db is empty", ErrUsage)
-	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
-		return fmt.Errorf("%w: --db: PostgreSQL is not supported by this build yet; give a SQLite file path", ErrUsage)
+	case IsPostgres(db):
+		return checkPostgresURL(db)
 	case strings.Contains(db, "://"):
-		return fmt.Errorf("%w: --db %q: want a SQLite file path", ErrUsage, db)
+		return fmt.Errorf("%w: --db %q: want a SQLite file path or a postgres:// URL", ErrUsage, db)
 	case db == ":memory:" || strings.HasPrefix(db, "file:") || strings.ContainsAny(db, "?#\x00"):
 		return fmt.Errorf("%w: --db %q: want a plain file path (no ':memory:', 'file:', '?' or '#')", ErrUsage, db)
 	}

@@ -30,7 +30,7 @@ func (a *App) Run(ctx context.Context) error {
 		n++
 		go func() { errc <- fmt.Errorf("serverapp: serving metrics: %w", a.msrv.Serve(a.mln)) }()
 	}
-	attrs := []any{slog.String("url", a.URL()), slog.String("db", a.opts.DB), slog.String("issuer", a.opts.Issuer)}
+	attrs := []any{slog.String("url", a.URL()), slog.String("db", redactedDB(a.opts.DB)), slog.String("issuer", a.opts.Issuer)}
 	if u := a.MetricsURL(); u != "" {
 		attrs = append(attrs, slog.String("metrics", u))
 	}

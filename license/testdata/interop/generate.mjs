@@ -118,7 +118,7 @@ for (const alg of ALGS) {
       const aud = audForm === 'string' ? 'Acme Health GmbH' : ['Acme Health GmbH', 'Acme Research Institute'];
       const jti = `lic_${alg}_${ring}_${audForm}`;
       const sub = `sub_${alg}`;
-      // SPEC-conforming divergence: a PEM RSA key carries no alg and is
+      // A divergence our format asks for: a PEM RSA key carries no alg and is
       // pinned to RS256, so a PS256 token cannot verify against it.
       const want = ring === 'pem' && alg === 'PS256' ? 'BAD_ALGORITHM' : '';
       add({
@@ -289,7 +289,7 @@ refuse('header-embedded-jwk-attacker', 'MALFORMED', await licence('EdDSA', {
   refuse('header-crit-b64-false', 'MALFORMED', `${f.protected}.${claimsB64}.${f.signature}`); // jose detaches an unencoded payload
 }
 refuse('header-kid-number', 'MALFORMED', await licence('EdDSA', { jti: 'lic_kidnum', header: { alg: 'EdDSA', kid: 7 } }), 'single-EdDSA');
-// RFC 7515 §4.1.9 lets "application/jwt" stand for "JWT"; SPEC §3 allows only
+// RFC 7515 §4.1.9 lets "application/jwt" stand for "JWT"; our format allows only
 // "JWT" or no typ (a documented divergence).
 refuse('typ-application-jwt', 'MALFORMED', await licence('EdDSA', { jti: 'lic_appjwt', header: { alg: 'EdDSA', kid: keys.EdDSA.kid, typ: 'application/jwt' } }));
 refuse('typ-at+jwt', 'MALFORMED', await licence('EdDSA', { jti: 'lic_at', header: { alg: 'EdDSA', kid: keys.EdDSA.kid, typ: 'at+jwt' } }));
