@@ -81,6 +81,9 @@ func (s *Server) keysetEvents(ctx context.Context, op, kid string, added []byte,
 	if signer == "" || len(pub) == 0 {
 		return nil, nil
 	}
+	if len(pub) > mint.MaxKeysetKeys {
+		return nil, conflictf("At most %d signing keys can be published at once; retire one first", mint.MaxKeysetKeys)
+	}
 	prevIat := int64(0)
 	prev, err := s.newestKeyset(ctx)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -350,4 +351,21 @@ func leaseOf(t testing.TB, h *harness, l lic, fp string) string {
 		t.Fatalf("heartbeat: %d", rec.Code)
 	}
 	return out["lease"].(string)
+}
+
+// TestKeysetLimit: a statement lists at most 16 keys, so a 17th published
+// key is refused, with a reason, and nothing is stored.
+func TestKeysetLimit(t *testing.T) {
+	h := newHarness(t)
+	for range mint.MaxKeysetKeys - 1 {
+		h.must(201, "POST", "/signing-keys", adminSecret, map[string]any{})
+	}
+	before := h.events()
+	rec := h.do("POST", "/signing-keys", adminSecret, map[string]any{})
+	if rec.Code != 409 || !strings.Contains(rec.Body.String(), "retire one first") {
+		t.Fatalf("a 17th key: %d %s", rec.Code, rec.Body.String())
+	}
+	if n := len(h.must(200, "GET", "/signing-keys", adminSecret, nil)["signing_keys"].([]any)); n != mint.MaxKeysetKeys || h.events() != before {
+		t.Fatalf("%d keys, %d new events after the refusal", n, h.events()-before)
+	}
 }
