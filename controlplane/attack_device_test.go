@@ -291,6 +291,9 @@ func TestAttackTokenConfusion(t *testing.T) {
 		"json serialization":              `{"payload":"` + parts[1] + `"}`,
 	} {
 		for _, fp := range []string{"fp-new", "fp-A"} {
+			if tok == old && fp == "fp-A" {
+				continue // the bound machine is handed the current key: TestKeyFollowsActivation
+			}
 			r, err := h.activate(a, tok, fp)
 			if err == nil {
 				t.Errorf("activation of %s with %s: answered %+v", fp, name, r)

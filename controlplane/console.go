@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"io/fs"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -60,6 +61,7 @@ func consoleRoutes() []consoleRoute {
 		{method: "GET", path: "/licenses/{id}/reset", perm: PermLicenseIssue, handler: confirmPage("reset")},
 		{method: "POST", path: "/licenses/{id}/reset", perm: PermLicenseIssue, handler: licenseAction("reset")},
 		{method: "POST", path: "/licenses/{id}/renew", perm: PermLicenseIssue, handler: licenseAction("renew")},
+		{method: "POST", path: "/licenses/{id}/offline-activation", perm: PermLicenseIssue, handler: (*consoleUI).offlineActivation},
 		{method: "GET", path: "/licenses/{id}/delete", perm: PermLicenseRevoke, handler: confirmPage("delete")},
 		{method: "POST", path: "/licenses/{id}/delete", perm: PermLicenseRevoke, handler: licenseAction("delete")},
 
@@ -169,7 +171,7 @@ func (c *consoleUI) wrap(rt consoleRoute) http.Handler {
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, maxAdminBody)
-			if err := r.ParseForm(); err != nil {
+			if err := parseForm(r); err != nil {
 				c.renderError(w, r, nil, validationf("The form could not be read"))
 				return
 			}
@@ -200,7 +202,19 @@ func (c *consoleUI) wrap(rt consoleRoute) http.Handler {
 		if err := rt.handler(c, w, r, u); err != nil {
 			c.renderError(w, r, u, err)
 		}
+		if r.MultipartForm != nil {
+			_ = r.MultipartForm.RemoveAll()
+		}
 	})
+}
+
+// parseForm reads a posted form: URL-encoded, or multipart for a file
+// upload, held in memory (the body is at most maxAdminBody).
+func parseForm(r *http.Request) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		return r.ParseMultipartForm(maxAdminBody)
+	}
+	return r.ParseForm()
 }
 
 // view is what every page template gets.
@@ -276,7 +290,7 @@ func safeBack(r *http.Request) string {
 		return ""
 	}
 	p := strings.TrimSuffix(r.URL.Path, "/")
-	for _, suffix := range []string{"/suspend", "/restore", "/revoke", "/rebind", "/reset", "/renew", "/delete", "/activate", "/retire"} {
+	for _, suffix := range []string{"/suspend", "/restore", "/revoke", "/rebind", "/reset", "/renew", "/delete", "/activate", "/retire", "/offline-activation"} {
 		if strings.HasSuffix(p, suffix) {
 			p = strings.TrimSuffix(p, suffix)
 			break

@@ -345,7 +345,7 @@ type auditView struct {
 var auditActions = []string{"license.issue", "license.revoke", "license.suspend", "license.restore",
 	"license.rebind", "license.reset", "license.renew", "license.delete", "license.directives",
 	"license.activate", "license.deactivate", "license.offline_activate", "license.sweep",
-	"machine.dead", "signing.manage", "settings.update", "key.create", "key.revoke", "console.login"}
+	"machine.dead", "signing.manage", "signing.keyset", "settings.update", "key.create", "key.revoke", "console.login"}
 
 func (c *consoleUI) auditPage(w http.ResponseWriter, r *http.Request, u *consoleUser) error {
 	q := r.URL.Query()

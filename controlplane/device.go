@@ -15,7 +15,9 @@ import (
 // deviceRequest is the body of activate, heartbeat and deactivate.
 type deviceRequest struct {
 	token, fingerprint, idempotencyKey string
-	nonce                              string // signed into the answering lease
+	nonce                              string    // signed into the answering lease
+	slot                               string    // the slot claim of the verified token
+	issuedAt                           time.Time // and its iat
 }
 
 // readDevice reads a device call's body: at most 64 KiB of JSON with the
@@ -101,6 +103,7 @@ func (s *Server) deviceStart(w http.ResponseWriter, r *http.Request) (deviceRequ
 	if err := s.device.allow(lic.ID, s.now()); err != nil {
 		return q, nil, err
 	}
+	q.slot, q.issuedAt = lic.Slot, lic.IssuedAt
 	return q, st, nil
 }
 
@@ -167,6 +170,61 @@ func nextLeaseTimes(now, prev time.Time, grace time.Duration) (iat, exp time.Tim
 	return iat, sec.Add(grace), nil
 }
 
+// binding is where an activation left a machine on a licence.
+type binding struct {
+	idx     int    // index in Machines
+	fresh   bool   // a new binding: it has had no lease
+	changed bool   // a new or rebound binding, which is audited
+	note    string // for the audit: "rebound after release" or ""
+}
+
+// bindMachine binds fp to l for an activation at now: the machine bound
+// already keeps its binding, a released one is rebound, and a new one
+// takes a free seat — released seats whose lease ran out are freed first —
+// or is refused with 409 when none is free. An idempotency key another
+// machine used is 409.
+func bindMachine(l *License, fp, idemKey string, now time.Time) (binding, error) {
+	if idemKey != "" {
+		for _, m := range l.Machines {
+			if m.IdempotencyKey == idemKey && !sameMachine(fp, m.Fingerprint) {
+				return binding{}, conflictf("Idempotency key was used by another machine")
+			}
+		}
+	}
+	live, released := findBinding(l, fp)
+	switch {
+	case live >= 0:
+		return binding{idx: live}, nil
+	case released >= 0:
+		m := &l.Machines[released]
+		m.ReleasedAt, m.ActivatedAt, m.IdempotencyKey = time.Time{}, now, idemKey
+		return binding{idx: released, changed: true, note: "rebound after release"}, nil
+	}
+	kept := l.Machines[:0]
+	for _, m := range l.Machines {
+		if seatHeld(m, now) {
+			kept = append(kept, m) // a released seat whose lease ran out is free
+		}
+	}
+	l.Machines = kept
+	if len(kept) >= l.MaxMachines {
+		return binding{}, conflictf("License is bound to another machine")
+	}
+	l.Machines = append(l.Machines, Machine{Fingerprint: fp, ActivatedAt: now, IdempotencyKey: idemKey})
+	return binding{idx: len(l.Machines) - 1, fresh: true, changed: true}, nil
+}
+
+// heldUntil is the LeaseExpiresAt a binding keeps when it is given a lease
+// ending at exp: exp, except for a binding given an offline lease, which
+// the machine may still hold — its seat stays held until the later of the
+// two.
+func heldUntil(m Machine, exp time.Time) time.Time {
+	if m.Offline && m.LeaseExpiresAt.After(exp) {
+		return m.LeaseExpiresAt
+	}
+	return exp
+}
+
 // bumped reports whether a lease's iat lies past the second of now: such a
 // lease was pushed ahead by earlier ones, so its bookkeeping is written
 // before it is answered. A lease whose bookkeeping a crash may lose thus
@@ -196,21 +254,45 @@ type leaseAnswer struct {
 	Lease          string `json:"lease"`
 	NextHeartbeatS int64  `json:"next_heartbeat_s"`
 	ServerTime     string `json:"server_time"`
+	LicenseKey     string `json:"license_key,omitempty"` // the current key, to a bound machine that presented a replaced one
+	Keyset         string `json:"keyset,omitempty"`      // the newest keyset statement
+}
+
+// followingKey is the key a bound machine that presented a key of slot
+// issued at iat, not the slot's current one, is handed: that slot's
+// current token — when it is newer than the one presented, since a reset
+// or a renewal always issues later than the key it replaces — or, when the
+// slot holds no token any more, the other slot's. Otherwise the presented
+// key is not one that was replaced, and "" is returned.
+func followingKey(l *License, slot string, iat time.Time) string {
+	own, other := l.Primary, l.Secondary
+	if slot == SlotSecondary {
+		own, other = other, own
+	}
+	switch {
+	case own == "":
+		return other
+	case iat.Before(tokenIssuedAt(own)):
+		return own
+	}
+	return ""
 }
 
 // maxNonce is the longest request nonce a device may send.
 const maxNonce = 64
 
 // writeLease signs the lease m describes, with the nonce of the request it
-// answers, and writes the answer.
-func (s *Server) writeLease(w http.ResponseWriter, st *signingState, licenseID string, m leaseMark, nonce string, interval time.Duration) error {
+// answers, and writes the answer with the keyset statement and, when not
+// empty, the licence key the machine is to use from now on.
+func (s *Server) writeLease(w http.ResponseWriter, st *signingState, licenseID string, m leaseMark, nonce string, interval time.Duration, key string) error {
 	lease, err := st.signer.Lease(mint.Lease{ID: m.id, LicenseID: licenseID, Fingerprint: m.fpr, Status: m.status,
 		IssuedAt: m.iat, ExpiresAt: m.exp, Nonce: nonce})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, leaseAnswer{Status: m.status, Lease: lease,
-		NextHeartbeatS: int64(interval / time.Second), ServerTime: s.now().UTC().Format(time.RFC3339)})
+		NextHeartbeatS: int64(interval / time.Second), ServerTime: s.now().UTC().Format(time.RFC3339),
+		LicenseKey: key, Keyset: st.keyset})
 	return nil
 }
 
@@ -241,15 +323,24 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, p *principal) 
 	unlock := s.lockLicense(id)
 	defer unlock()
 	var iat, exp time.Time
-	var fp string
+	var fp, key string
 	l, err := s.updateLicense(r, id, func(l *License, now time.Time) ([]Event, error) {
 		if l.Status == StatusDeleted {
 			return nil, notFound("License")
 		}
 		slot := currentSlot(l, q.token)
+		key = ""
+		if slot == "" {
+			// A replaced key activates only a machine bound already,
+			// which is handed the current key with its lease.
+			if live, _ := findBinding(l, q.fingerprint); live >= 0 {
+				key = followingKey(l, q.slot, q.issuedAt)
+			}
+			if key == "" {
+				return nil, validationf("This licence key was replaced by a reset or a renewal; use the current key")
+			}
+		}
 		switch {
-		case slot == "":
-			return nil, validationf("This licence key was replaced by a reset or a renewal; use the current key")
 		case l.Status == StatusRevoked:
 			return nil, newError(http.StatusForbidden, CodeRevoked, "License revoked")
 		case l.Status == StatusSuspended:
@@ -257,54 +348,26 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, p *principal) 
 		case l.Status == StatusExpired || !now.Before(l.ExpiresAt):
 			return nil, validationf("License expired")
 		}
-		if q.idempotencyKey != "" {
-			for _, m := range l.Machines {
-				if m.IdempotencyKey == q.idempotencyKey && !sameMachine(q.fingerprint, m.Fingerprint) {
-					return nil, conflictf("Idempotency key was used by another machine")
-				}
-			}
-		}
 		var events []Event
-		live, released := findBinding(l, q.fingerprint)
-		idx := live
-		switch {
-		case live >= 0:
-			// The same machine again: the same binding, a fresh lease.
-		case released >= 0:
-			m := &l.Machines[released]
-			m.ReleasedAt, m.ActivatedAt, m.IdempotencyKey = time.Time{}, now, q.idempotencyKey
-			idx = released
-			events = append(events, s.deviceEvent(r, "license.activate", l, q.fingerprint, "rebound after release"))
-		default:
-			kept := l.Machines[:0]
-			held := 0
-			for _, m := range l.Machines {
-				if !seatHeld(m, now) {
-					continue // a released seat whose lease ran out: free
-				}
-				kept = append(kept, m)
-				held++
-			}
-			l.Machines = kept
-			if held >= l.MaxMachines {
-				return nil, conflictf("License is bound to another machine")
-			}
-			l.Machines = append(l.Machines, Machine{Fingerprint: q.fingerprint, ActivatedAt: now, IdempotencyKey: q.idempotencyKey})
-			idx = len(l.Machines) - 1
-			events = append(events, s.deviceEvent(r, "license.activate", l, q.fingerprint, ""))
+		b, err := bindMachine(l, q.fingerprint, q.idempotencyKey, now)
+		if err != nil {
+			return nil, err
+		}
+		idx := b.idx
+		if b.changed {
+			events = append(events, s.deviceEvent(r, "license.activate", l, q.fingerprint, b.note))
 		}
 		m := &l.Machines[idx]
 		var prev time.Time // a new binding has had no lease
-		if idx == live || idx == released {
+		if !b.fresh {
 			prev = s.leasePrev(l.ID, m.Fingerprint, m.LeaseIssuedAt)
 		}
-		var err error
 		if iat, exp, err = nextLeaseTimes(now, prev, set.graceFor(l)); err != nil {
 			return nil, err
 		}
 		interval := set.intervalFor(l)
 		m.LastHeartbeatAt, m.DueAt = now, now.Add(interval+margin(interval))
-		m.LeaseIssuedAt, m.LeaseExpiresAt, m.Dead = iat, exp, false
+		m.LeaseIssuedAt, m.LeaseExpiresAt, m.Dead = iat, heldUntil(*m, exp), false
 		m.KeySlot, m.KeyDigest = slot, tokenDigest(q.token)
 		fp = m.Fingerprint
 		return events, nil
@@ -314,7 +377,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, p *principal) 
 	}
 	mark := leaseMark{id: mint.NewID(mint.LeaseIDPrefix), fpr: q.fingerprint, status: license.LeaseActive, iat: iat, exp: exp}
 	s.beats.rememberLease(id, fp, mark)
-	return s.writeLease(w, st, id, mark, q.nonce, set.intervalFor(&l))
+	return s.writeLease(w, st, id, mark, q.nonce, set.intervalFor(&l), key)
 }
 
 func (s *Server) deviceEvent(r *http.Request, action string, l *License, fp, note string) Event {
@@ -357,6 +420,10 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal)
 		return validationf("License expired")
 	}
 	m := l.Machines[live]
+	var key string // a bound machine with a replaced key is handed the current one
+	if currentSlot(&l, q.token) == "" {
+		key = followingKey(&l, q.slot, q.issuedAt)
+	}
 	interval := set.intervalFor(&l)
 	status := leaseStatus(l.Status)
 	prev := s.leasePrev(id, m.Fingerprint, m.LeaseIssuedAt)
@@ -365,14 +432,14 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal)
 		// Asked again faster than iat may advance: the newest lease,
 		// signed again, if it still says what a new one would.
 		if nl, ok := s.beats.newestLease(id, m.Fingerprint); ok && nl.iat.Equal(prev) && nl.status == status && nl.fpr == q.fingerprint {
-			return s.writeLease(w, st, id, nl, q.nonce, interval)
+			return s.writeLease(w, st, id, nl, q.nonce, interval, key)
 		}
 		return err
 	}
 	// A replaced key still beats for a bound machine: the binding, not the
 	// key, is what the heartbeat proves.
 	beat := Beat{LicenseID: id, Fingerprint: m.Fingerprint, At: now.UTC(), DueAt: now.Add(interval + margin(interval)).UTC(),
-		LeaseIssuedAt: iat, LeaseExpiresAt: exp, KeySlot: currentSlot(&l, q.token), KeyDigest: tokenDigest(q.token)}
+		LeaseIssuedAt: iat, LeaseExpiresAt: heldUntil(m, exp), KeySlot: currentSlot(&l, q.token), KeyDigest: tokenDigest(q.token)}
 	if bumped(iat, now) {
 		if err := s.writeBeat(r, beat); err != nil {
 			return err
@@ -381,7 +448,7 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal)
 	s.beats.add(beat)
 	mark := leaseMark{id: mint.NewID(mint.LeaseIDPrefix), fpr: q.fingerprint, status: status, iat: iat, exp: exp}
 	s.beats.rememberLease(id, m.Fingerprint, mark)
-	return s.writeLease(w, st, id, mark, q.nonce, interval)
+	return s.writeLease(w, st, id, mark, q.nonce, interval, key)
 }
 
 // writeBeat stores one beat's bookkeeping before it is answered.

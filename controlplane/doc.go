@@ -53,6 +53,19 @@
 // grace past the deactivation, which covers a lease whose bookkeeping this
 // process never saw; an admin's rebind frees the seat at once.
 //
+// # Field operations
+//
+// An air-gapped machine's offline activation request is answered, by an
+// API key with license.issue, with a lease marked offline that lasts until
+// the licence expires or the offline lease TTL runs out; the machine is
+// bound like an activation and its seat is held until that lease ends. A
+// bound machine presenting a key replaced by a reset or a renewal is handed
+// the current one (license_key) with its lease; a machine not bound gets
+// nothing. Every change of the published signing keys comes with a keyset
+// statement, signed by the key active before the change and stored in the
+// same Store call as an audit event; the newest is handed to every device
+// with its lease, so products trusting only the old key learn the new one.
+//
 // Heartbeat bookkeeping (last beat, newest lease) is written behind, in
 // batches, at least every second and on Close; every state change is written
 // before it is answered, with its audit event in the same store call.

@@ -46,13 +46,21 @@ func (s *Server) ImportSigningKey(ctx context.Context, key *mint.Key, activate b
 	now := s.now()
 	ev := Event{Time: now, Actor: "system", Action: "signing.manage", Target: sk.KID,
 		Details: map[string]string{"op": "import", "alg": sk.Alg}}
-	if err := s.store.CreateSigningKey(ctx, sk, ev); err != nil {
+	ks, err := s.keysetEvents(ctx, "import", sk.KID, sk.PublicJWK, "system", "")
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateSigningKey(ctx, sk, append(ks, ev)...); err != nil {
 		return fmt.Errorf("controlplane: storing signing key %s: %w", sk.KID, err)
 	}
 	if activate {
 		ev := Event{Time: now, Actor: "system", Action: "signing.manage", Target: sk.KID,
 			Details: map[string]string{"op": "activate"}}
-		if err := s.store.ActivateSigningKey(ctx, sk.KID, now, ev); err != nil {
+		ks, err := s.keysetEvents(ctx, "activate", sk.KID, nil, "system", "")
+		if err != nil {
+			return err
+		}
+		if err := s.store.ActivateSigningKey(ctx, sk.KID, now, append(ks, ev)...); err != nil {
 			return fmt.Errorf("controlplane: activating signing key %s: %w", sk.KID, err)
 		}
 	}

@@ -183,7 +183,7 @@ func TestUnknownRoutes(t *testing.T) {
 		want         int
 	}{
 		{"GET", "/nope", 404},
-		{"POST", "/licenses/x/offline-activation", 404},
+		{"POST", "/licenses/x/offline-deactivation", 404},
 		{"PATCH", "/licenses", 405},
 		{"GET", "/licenses/../keys", 404},
 		{"GET", "/licenses//x", 404},

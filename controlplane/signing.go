@@ -27,6 +27,7 @@ type signingState struct {
 	keys     []SigningKey // as listed, Sealed dropped
 	cache    *verifyCache
 	loaded   time.Time
+	keyset   string // the newest keyset statement; "" when none could be made
 }
 
 var signingAlgs = []string{license.EdDSA, license.ES256, license.ES384, license.RS256, license.PS256}
@@ -62,7 +63,11 @@ func (s *Server) ensureSigningKey(ctx context.Context) error {
 		}
 		kid := list[i].KID
 		ev := Event{Time: now, Actor: "system", Action: "signing.manage", Target: kid, Details: map[string]string{"op": "activate"}}
-		if err := s.store.ActivateSigningKey(ctx, kid, now, ev); err != nil {
+		ks, err := s.keysetEvents(ctx, "activate", kid, nil, "system", "")
+		if err != nil {
+			return fmt.Errorf("controlplane: the first keyset statement: %w", err)
+		}
+		if err := s.store.ActivateSigningKey(ctx, kid, now, append(ks, ev)...); err != nil {
 			return fmt.Errorf("controlplane: activating the first signing key: %w", err)
 		}
 	}
@@ -197,7 +202,8 @@ func (s *Server) buildSigning(ctx context.Context, list []SigningKey) (*signingS
 		return nil, fmt.Errorf("controlplane: published keys: %w", err)
 	}
 	v := license.NewVerifier(ring, license.WithIssuer(s.issuer), license.WithClock(s.now))
-	return &signingState{signer: signer, verifier: v, jwks: jwks.Bytes(), keys: list, loaded: s.now(), cache: newVerifyCache()}, nil
+	return &signingState{signer: signer, verifier: v, jwks: jwks.Bytes(), keys: list, loaded: s.now(), cache: newVerifyCache(),
+		keyset: s.currentKeyset(ctx, full)}, nil
 }
 
 // jwks serves the public keys of every key not retired.
@@ -272,7 +278,11 @@ func (s *Server) createSigningKey(w http.ResponseWriter, r *http.Request, p *pri
 		return err
 	}
 	ev := s.event(r, p, "signing.manage", sk.KID, "", map[string]string{"op": "create", "alg": sk.Alg})
-	if err := s.store.CreateSigningKey(r.Context(), sk, ev); err != nil {
+	ks, err := s.keysetEvents(r.Context(), "create", sk.KID, sk.PublicJWK, p.actor(), requestID(r))
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateSigningKey(r.Context(), sk, append(ks, ev)...); err != nil {
 		return storeError(err, "Signing key")
 	}
 	if _, err := s.reloadSigning(r.Context()); err != nil {
@@ -296,7 +306,11 @@ func (s *Server) changeSigningKey(w http.ResponseWriter, r *http.Request, p *pri
 		return notFound("Signing key")
 	}
 	ev := s.event(r, p, "signing.manage", kid, "", map[string]string{"op": op})
-	if err := change(r.Context(), kid, s.now(), ev); err != nil {
+	ks, err := s.keysetEvents(r.Context(), op, kid, nil, p.actor(), requestID(r))
+	if err != nil {
+		return err
+	}
+	if err := change(r.Context(), kid, s.now(), append(ks, ev)...); err != nil {
 		if errors.Is(err, ErrConflict) {
 			if op == "retire" {
 				return conflictf("The active key cannot be retired, nor a retired key again; activate another key first")

@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -124,6 +126,21 @@ func TestBrowserConsole(t *testing.T) {
 	e.press("check", button("Check"))
 	must(t, contains(e.text(".check"), "License is valid"), "check says %q", e.text(".check"))
 
+	// Answer an air-gapped machine's request pasted into the licence page:
+	// the response file comes back as a download.
+	req := fmt.Sprintf(`{"format":"licensekit.offline-request/v1","license_id":%q,"token":%q,"fingerprint":"fp1.browser","nonce":"NONCEBROWSER","created_at":%q}`,
+		id, e.value("#key-primary"), e.clock.Now().UTC().Format(time.RFC3339))
+	resp := e.download("offline activation", chromedp.SetValue(chromedp.ID("offline-text"), req), chromedp.Click(button("Download the response file")))
+	var off struct {
+		Format    string `json:"format"`
+		LicenseID string `json:"license_id"`
+		Lease     string `json:"lease"`
+	}
+	must(t, json.Unmarshal(resp, &off) == nil && off.Format == "licensekit.offline-response/v1" && off.LicenseID == id,
+		"the offline response file: %q", resp)
+	lease, err := license.NewVerifier(ring, license.WithIssuer("acme")).VerifyLease(off.Lease)
+	must(t, err == nil && lease.Fingerprint == "fp1.browser" && lease.Nonce == "NONCEBROWSER", "the offline lease: %+v %v", lease, err)
+
 	// Suspend and restore.
 	e.press("suspend", button("Suspend"))
 	must(t, contains(e.text(".flash-ok"), "License suspended"), "after suspend: %q", e.text(".flash-ok"))
@@ -187,6 +204,30 @@ func TestBrowserConsole(t *testing.T) {
 		"support is offered Signing Keys or Settings")
 	must(t, e.open("/licensing/signing") == http.StatusForbidden, "support gets no 403 at Signing Keys")
 	must(t, contains(e.bodyText(), "signing.manage"), "the 403 page does not name the permission: %q", e.bodyText())
+}
+
+// download runs actions that start a download and returns the file.
+func (e *env) download(step string, actions ...chromedp.Action[chromedp.Void]) []byte {
+	e.t.Helper()
+	downloads := chromedp.BrowserEvents(e.ctx, browser.DownloadProgress)
+	e.do(step, actions...)
+	for ev, err := range downloads {
+		if err != nil {
+			e.t.Fatalf("%s: download: %v", step, err)
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			e.t.Fatalf("%s: the download was cancelled", step)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			data, err := os.ReadFile(filepath.Join(e.dl, ev.GUID))
+			if err != nil {
+				e.t.Fatalf("%s: %v", step, err)
+			}
+			return data
+		}
+	}
+	e.t.Fatalf("%s: no download", step)
+	return nil
 }
 
 func jwks(e *env) []byte {

@@ -3,6 +3,8 @@ package cmd_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,13 +12,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/licensekit/licensekit/examples/licensectl/cmd"
+	"github.com/licensekit/licensekit/license"
 )
 
-// offlinePlane answers POST /licenses/{id}/offline-activation as the
-// contract describes: the request file as the body, the response file as
-// the answer. The real control plane does not serve the call yet.
+// offlinePlane answers POST /licenses/{id}/offline-activation with a
+// canned response, to check what licensectl itself does with the files;
+// TestActivateOfflineReal runs the call against the real control plane.
 func offlinePlane(t *testing.T, response string) (url string, got *[]byte) {
 	var body []byte
 	mux := http.NewServeMux()
@@ -88,11 +92,90 @@ func TestActivateOffline(t *testing.T) {
 	badURL, _ := offlinePlane(t, `{"format":"something-else"}`)
 	wantErr(t, ctl(t, []string{"LICENSECTL_URL=" + badURL, "LICENSECTL_API_KEY=" + adminKey}, "", "licenses", "activate-offline", "lic_air", "--request", req), 5, "an answer that is no response file", "format")
 
-	// The real control plane does not offer the call yet: not found, with a hint.
-	p := startPlane(t)
-	r = wantErr(t, ctl(t, p.env(adminKey), "", "licenses", "activate-offline", "lic_air", "--request", req), 3, "a server without offline activation", "Route not found")
+	// A server older than the call: not found, with a hint.
+	old := http.NewServeMux()
+	old.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(404)
+		_, _ = w.Write([]byte(`{"error":{"code":"NOT_FOUND","message":"Route not found"}}`))
+	})
+	oldSrv := httptest.NewServer(old)
+	t.Cleanup(oldSrv.Close)
+	r = wantErr(t, ctl(t, []string{"LICENSECTL_URL=" + oldSrv.URL, "LICENSECTL_API_KEY=" + adminKey}, "", "licenses", "activate-offline", "lic_air", "--request", req),
+		3, "a server without offline activation", "Route not found")
 	if !strings.Contains(r.stderr, "does not offer this call") {
 		t.Errorf("a missing route should be explained:\n%s", r)
+	}
+}
+
+// TestActivateOfflineReal answers an offline request with the real control
+// plane: the response file is canonical, its lease verifies with the
+// published keys and names the machine, and the machine is bound offline.
+func TestActivateOfflineReal(t *testing.T) {
+	p := startPlane(t)
+	admin := p.env(adminKey)
+	lic := decode[licenceAnswer](t, want(t, ctl(t, admin, "", "licenses", "issue", "--tenant-id", "ten_abc123", "-o", "json"), 0, "issue")).License
+	dir := t.TempDir()
+	write := func(name, token, created string) string {
+		path := filepath.Join(dir, name)
+		body := fmt.Sprintf(`{"format":"licensekit.offline-request/v1","license_id":%q,"token":%q,"fingerprint":"fp1.air","nonce":"NONCE0001","created_at":%q}`,
+			lic.ID, token, created)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	req := write("req.json", lic.Primary, now)
+	out := filepath.Join(dir, "resp.json")
+	want(t, ctl(t, admin, "", "licenses", "activate-offline", lic.ID, "--request", req, "--out", out), 0, "activate-offline")
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		Format    string `json:"format"`
+		LicenseID string `json:"license_id"`
+		Lease     string `json:"lease"`
+	}
+	if err := json.Unmarshal(data, &resp); err != nil {
+		t.Fatalf("response file %q: %v", data, err)
+	}
+	if canon := `{"format":"licensekit.offline-response/v1","license_id":"` + lic.ID + `","lease":"` + resp.Lease + "\"}\n"; string(data) != canon {
+		t.Fatalf("the response file is not canonical:\n%q", data)
+	}
+	res, err := http.Get(p.hs.URL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	ring, err := license.ParseKeyring(jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease, err := license.NewVerifier(ring, license.WithIssuer("acme")).VerifyLease(resp.Lease)
+	if err != nil || lease.LicenseID != lic.ID || lease.Fingerprint != "fp1.air" || lease.Nonce != "NONCE0001" {
+		t.Fatalf("the offline lease: %+v %v", lease, err)
+	}
+	if m := show(t, admin, lic.ID).License.Machines; len(m) != 1 || m[0].Fingerprint != "fp1.air" {
+		t.Fatalf("bindings after the offline activation: %+v", m)
+	}
+	// The same request again is answered, to standard output.
+	r := want(t, ctl(t, admin, "", "licenses", "activate-offline", lic.ID, "--request", req), 0, "the same request again")
+	if !strings.HasPrefix(r.stdout, `{"format":"licensekit.offline-response/v1"`) {
+		t.Fatalf("stdout %q", r.stdout)
+	}
+
+	// The server's refusals, with its reasons.
+	wantErr(t, ctl(t, admin, "", "licenses", "activate-offline", lic.ID, "--request",
+		write("old.json", lic.Primary, time.Now().Add(-40*24*time.Hour).UTC().Format(time.RFC3339))), 4, "an old request", "more than 30d ago")
+	wantErr(t, ctl(t, admin, "", "licenses", "activate-offline", lic.ID, "--request", write("bad.json", "eyJ.x.y", now)), 4, "a token that is none", "invalid licence token")
+	want(t, ctl(t, admin, "", "licenses", "reset", lic.ID, "--slot", "primary"), 0, "reset")
+	refused := filepath.Join(dir, "refused.json")
+	wantErr(t, ctl(t, admin, "", "licenses", "activate-offline", lic.ID, "--request", req, "--out", refused), 4, "a reset key", "replaced by a reset")
+	if _, err := os.Stat(refused); !os.IsNotExist(err) {
+		t.Fatalf("a refused request left a response file: %v", err)
 	}
 }
 

@@ -11,7 +11,7 @@ func (a *app) signingKeysCmd() *cobra.Command {
 		`  licensectl signing-keys list
   licensectl signing-keys create --alg EdDSA`,
 		a.listSigningKeysCmd(), a.createSigningKeyCmd(),
-		a.signingChangeCmd("activate"), a.signingChangeCmd("retire"), a.jwksCmd())
+		a.signingChangeCmd("activate"), a.signingChangeCmd("retire"), a.jwksCmd(), a.keysetCmd())
 }
 
 func (a *app) listSigningKeysCmd() *cobra.Command {
@@ -41,7 +41,9 @@ func (a *app) createSigningKeyCmd() *cobra.Command {
 		Use:   "create [--alg EdDSA]",
 		Short: "Create a signing key, published but not yet signing",
 		Long: `Create a signing key. It is published in the JWKS at once but signs nothing until
-it is activated: publish first, let products pick up the new JWKS, then activate.`,
+it is activated. Deployed products learn it from the keyset statement their next
+heartbeat brings, signed by the active key: create, let the fleet beat, then
+activate.`,
 		Example: `  licensectl signing-keys create
   licensectl signing-keys create --alg ES256`,
 		Args: cobra.NoArgs,
@@ -72,12 +74,17 @@ func (a *app) signingChangeCmd(verb string) *cobra.Command {
 	short, long, example := "Make a key the one that signs new licences and leases",
 		`Activate a signing key: new licences, re-issued keys and leases are signed with it.
 Exactly one key is active; the one before stays published, so licences it signed
-keep verifying until it is retired.`,
+keep verifying until it is retired. The keyset statement announcing the change is
+signed by the key active before it, so products that trust only that key follow.`,
 		`  licensectl signing-keys activate 3q2-7wEy...`
 	if verb == "retire" {
 		short, long, example = "Stop publishing a key: what it signed no longer verifies",
 			`Retire a signing key: it leaves the JWKS, so licences and leases it signed no
-longer verify once products pick up the new JWKS. The active key cannot be retired.`,
+longer verify once products pick up the new JWKS, and the server no longer accepts
+licence keys it signed: renew or reset those licences first (bound machines are
+handed their new keys with their heartbeat). The statement announcing the change is
+signed by the active key, so a product that never learnt it cannot follow. The
+active key cannot be retired.`,
 			`  licensectl signing-keys retire 3q2-7wEy...`
 	}
 	return &cobra.Command{
