@@ -55,9 +55,11 @@ func (k *walk) scenes(ctx context.Context) error {
 		{say: "8. The vendor resets the primary key (it leaked, say): the control plane issues a new\n" +
 			"   primary token; the secondary stays as it was.",
 			act: k.vendorDoes("reset", map[string]string{"slot": "primary"}), want: license.StateActive, then: k.afterReset},
-		{say: "   Were this machine to lose its licence state (a reinstall, a wiped disk), it would have\n" +
-			"   to activate again, with the old primary:",
-			act: k.loseState, want: license.StateInactive, code: "NOT_ACTIVATED", refused: true, then: k.showRefusal},
+		{say: "   Were this machine to lose its licence state (a reinstall, a wiped disk), it activates\n" +
+			"   again with the old primary. The control plane knows it: it is the licence's bound\n" +
+			"   machine, so it is activated, and the answer carries the slot's current key\n" +
+			"   (license_key). A machine that is not bound gets nothing for a replaced key.",
+			act: k.loseState, want: license.StateActive},
 		{say: "   The vendor sends the customer the new key file; installed, it activates this machine,\n" +
 			"   which is still the licence's bound machine.",
 			act: k.installNewKeyFile, want: license.StateActive, then: k.showSlot},
@@ -156,15 +158,6 @@ func (k *walk) afterReset(ctx context.Context, m *license.Manager) error {
 
 // loseState deletes the product's state directory.
 func (k *walk) loseState(context.Context) error { return os.RemoveAll(k.cfg.StateDir) }
-
-// showRefusal reports why the control plane refused the product.
-func (k *walk) showRefusal(_ context.Context, m *license.Manager) error {
-	k.say("   %v", m.Status().LastError)
-	k.say("   The SDK does not try the secondary instead: it falls back to the secondary only when the")
-	k.say("   primary fails to verify on the machine (bad signature, expired), not on the control")
-	k.say("   plane's word. After a reset, send the customer the new key file.")
-	return nil
-}
 
 // installNewKeyFile downloads the licence's current key file over the
 // product's old one.

@@ -36,7 +36,7 @@ func TestWalkThrough(t *testing.T) {
 		"grace, offline", "locked (GRACE_EXPIRED), offline", // an outage, then past the lease's exp
 		"locked (CLOCK_TAMPERED), offline", "active", // the clock put right, then the network back
 		"suspended (SUSPENDED)", "active", // suspended, restored
-		"active", "inactive (NOT_ACTIVATED)", "active", // primary reset; state lost; new key file
+		"active", "active", "active", // primary reset; state lost (the bound machine activates again); new key file
 		"locked (REVOKED)", "locked (REVOKED), offline", // revoked, also offline after a restart
 	}
 	if !slices.Equal(states, want) {
