@@ -35,6 +35,6 @@
 // really do, including two things a vendor should know: a clock put right
 // after running ahead still locks the product (it looks like a clock set
 // back) until the control plane answers; and after a reset of the primary
-// key a machine already bound keeps working on the old key, but one that
-// must activate afresh is refused until it gets the new key file.
+// key the licence's bound machine keeps working, and is handed the current
+// key, while any other machine presenting the replaced key gets nothing.
 package main
