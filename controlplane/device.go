@@ -194,6 +194,12 @@ func bindMachine(l *License, fp, idemKey string, now time.Time) (binding, error)
 	live, released := findBinding(l, fp)
 	switch {
 	case live >= 0:
+		if m := &l.Machines[live]; m.Fingerprint != fp {
+			// A tolerated hardware change: the binding follows the machine,
+			// so that changes one at a time never add up to a mismatch.
+			m.Fingerprint = fp
+			return binding{idx: live, changed: true, note: "fingerprint follows a tolerated hardware change"}, nil
+		}
 		return binding{idx: live}, nil
 	case released >= 0:
 		m := &l.Machines[released]
@@ -420,13 +426,21 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal)
 		return validationf("License expired")
 	}
 	m := l.Machines[live]
+	prev := s.leasePrev(id, m.Fingerprint, m.LeaseIssuedAt)
+	if m.Fingerprint != q.fingerprint {
+		if m, err = s.followFingerprint(r, &l, m, q.fingerprint); err != nil {
+			return err
+		}
+	}
 	var key string // a bound machine with a replaced key is handed the current one
 	if currentSlot(&l, q.token) == "" {
 		key = followingKey(&l, q.slot, q.issuedAt)
 	}
 	interval := set.intervalFor(&l)
 	status := leaseStatus(l.Status)
-	prev := s.leasePrev(id, m.Fingerprint, m.LeaseIssuedAt)
+	if p := s.leasePrev(id, m.Fingerprint, m.LeaseIssuedAt); p.After(prev) {
+		prev = p
+	}
 	iat, exp, err := nextLeaseTimes(now, prev, set.graceFor(&l))
 	if err != nil {
 		// Asked again faster than iat may advance: the newest lease,
@@ -449,6 +463,40 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, p *principal)
 	mark := leaseMark{id: mint.NewID(mint.LeaseIDPrefix), fpr: q.fingerprint, status: status, iat: iat, exp: exp}
 	s.beats.rememberLease(id, m.Fingerprint, mark)
 	return s.writeLease(w, st, id, mark, q.nonce, interval, key)
+}
+
+// followFingerprint records that the bound machine cur now sends the
+// fingerprint sent, which matches it within the tolerated change of one
+// component (a NIC or RAM swap): the binding takes the new fingerprint, as
+// a state change written before the answer, so that a second change later
+// is measured from this one and changes never add up to a mismatch.
+// cur carries the bookkeeping not yet written behind, which moves with it.
+func (s *Server) followFingerprint(r *http.Request, l *License, cur Machine, sent string) (Machine, error) {
+	var moved Machine
+	nl, err := s.updateLicense(r, l.ID, func(l *License, now time.Time) ([]Event, error) {
+		for i := range l.Machines {
+			if m := &l.Machines[i]; m.Fingerprint == cur.Fingerprint && m.ReleasedAt.IsZero() {
+				if cur.LastHeartbeatAt.After(m.LastHeartbeatAt) {
+					m.LastHeartbeatAt, m.DueAt = cur.LastHeartbeatAt, cur.DueAt
+				}
+				if cur.LeaseIssuedAt.After(m.LeaseIssuedAt) {
+					m.LeaseIssuedAt = cur.LeaseIssuedAt
+				}
+				if cur.LeaseExpiresAt.After(m.LeaseExpiresAt) {
+					m.LeaseExpiresAt = cur.LeaseExpiresAt
+				}
+				m.Fingerprint = sent
+				moved = *m
+				return []Event{s.deviceEvent(r, "license.activate", l, sent, "fingerprint follows a tolerated hardware change")}, nil
+			}
+		}
+		return nil, conflictf("License is not bound to this machine")
+	})
+	if err != nil {
+		return Machine{}, err
+	}
+	*l = nl
+	return moved, nil
 }
 
 // writeBeat stores one beat's bookkeeping before it is answered.

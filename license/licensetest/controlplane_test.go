@@ -274,16 +274,17 @@ func TestControlPlaneTolerantFingerprint(t *testing.T) {
 		MACs:        func(context.Context) ([]net.HardwareAddr, error) { return nil, nil },
 		RootDisk:    func(context.Context) (string, error) { return "disk-1", nil },
 	}
-	fp := func(disk string) string {
+	fp := func(disk string, mem uint64) string {
 		s := src
 		s.RootDisk = func(context.Context) (string, error) { return disk, nil }
+		s.MemoryBytes = func(context.Context) (uint64, error) { return mem, nil }
 		f, err := fingerprint.Compute(ctx, "app", fingerprint.WithSources(s))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return f.String()
 	}
-	before, after := fp("disk-1"), fp("disk-2")
+	before, after, later := fp("disk-1", 16<<30), fp("disk-2", 16<<30), fp("disk-2", 32<<30)
 	if before == after {
 		t.Fatal("the fake disk change did not change the fingerprint")
 	}
@@ -294,13 +295,25 @@ func TestControlPlaneTolerantFingerprint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("one component changed: %v", err)
 	}
-	// The lease names the fingerprint sent, as products require; the
-	// reference server keeps the binding's fingerprint as activated.
+	// The lease names the fingerprint sent, as products require, and the
+	// binding follows the machine to its new fingerprint.
 	if l, err := r.iss.Verifier().VerifyLease(resp.Lease); err != nil || l.Fingerprint != after {
 		t.Fatalf("lease after the change: %v, %+v", err, l)
 	}
-	if got := r.cp.BoundTo(r.lic); got != before {
-		t.Fatalf("BoundTo = %q, want the fingerprint as activated", got)
+	if got := r.cp.BoundTo(r.lic); got != after {
+		t.Fatalf("BoundTo = %q, want the fingerprint after the change", got)
+	}
+	// A second change a year later is measured from the first: the two
+	// never add up to a mismatch (later is two components from before).
+	fb, _ := fingerprint.Parse(later)
+	if fb.Matches(before) {
+		t.Fatal("the test's second change is not two components from the first fingerprint")
+	}
+	if _, err := r.client.Heartbeat(ctx, r.req(later)); err != nil {
+		t.Fatalf("a second change, one at a time: %v", err)
+	}
+	if got := r.cp.BoundTo(r.lic); got != later {
+		t.Fatalf("BoundTo = %q after the second change", got)
 	}
 }
 
