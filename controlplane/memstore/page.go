@@ -1,58 +1,20 @@
 package memstore
 
 import (
-	"encoding/base64"
-	"fmt"
-	"strconv"
-	"strings"
-
 	"github.com/licensekit/licensekit/controlplane"
+	"github.com/licensekit/licensekit/controlplane/internal/paging"
 )
 
-const (
-	defaultLimit = 100
-	maxLimit     = 1000
-)
+// The paging rules and cursors every store shares (package paging).
 
-// limit applies the paging rules every store shares.
-func limit(p controlplane.Page) int {
-	switch {
-	case p.Limit <= 0:
-		return defaultLimit
-	case p.Limit > maxLimit:
-		return maxLimit
-	default:
-		return p.Limit
-	}
-}
-
-// A cursor names the last item of the page before. Licences and API keys
-// are named by their ID, which is any string; a binding by its two parts,
-// each in unpadded base64url; an event by its decimal Seq.
+func limit(p controlplane.Page) int { return paging.Limit(p) }
 
 func machineCursor(licenseID, fingerprint string) string {
-	enc := base64.RawURLEncoding
-	return enc.EncodeToString([]byte(licenseID)) + "." + enc.EncodeToString([]byte(fingerprint))
+	return paging.MachineCursor(licenseID, fingerprint)
 }
 
 func parseMachineCursor(c string) (licenseID, fingerprint string, err error) {
-	a, b, ok := strings.Cut(c, ".")
-	if !ok {
-		return "", "", fmt.Errorf("memstore: machine cursor %.40q: %w", c, controlplane.ErrInvalid)
-	}
-	enc := base64.RawURLEncoding
-	lid, err1 := enc.DecodeString(a)
-	fp, err2 := enc.DecodeString(b)
-	if err1 != nil || err2 != nil {
-		return "", "", fmt.Errorf("memstore: machine cursor %.40q: %w", c, controlplane.ErrInvalid)
-	}
-	return string(lid), string(fp), nil
+	return paging.ParseMachineCursor("memstore", c)
 }
 
-func parseEventCursor(c string) (int64, error) {
-	n, err := strconv.ParseInt(c, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("memstore: event cursor %.40q: %w", c, controlplane.ErrInvalid)
-	}
-	return n, nil
-}
+func parseEventCursor(c string) (int64, error) { return paging.ParseEventCursor("memstore", c) }

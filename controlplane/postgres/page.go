@@ -1,30 +1,16 @@
 package postgres
 
 import (
-	"encoding/base64"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/licensekit/licensekit/controlplane"
+	"github.com/licensekit/licensekit/controlplane/internal/paging"
 )
 
-const (
-	defaultLimit = 100
-	maxLimit     = 1000
-)
+// The paging rules and cursors every store shares (package paging), with
+// the one check of this store: a cursor's strings must be storable.
 
-// limit applies the paging rules every store shares.
-func limit(p controlplane.Page) int {
-	switch {
-	case p.Limit <= 0:
-		return defaultLimit
-	case p.Limit > maxLimit:
-		return maxLimit
-	default:
-		return p.Limit
-	}
-}
+func limit(p controlplane.Page) int { return paging.Limit(p) }
 
 // A cursor names the last item of the page before. Licences and API keys
 // are named by their ID, which is any storable string; a binding by its
@@ -38,25 +24,15 @@ func idCursor(c string) (string, error) {
 }
 
 func machineCursor(licenseID, fingerprint string) string {
-	enc := base64.RawURLEncoding
-	return enc.EncodeToString([]byte(licenseID)) + "." + enc.EncodeToString([]byte(fingerprint))
+	return paging.MachineCursor(licenseID, fingerprint)
 }
 
 func parseMachineCursor(c string) (licenseID, fingerprint string, err error) {
-	a, b, ok := strings.Cut(c, ".")
-	enc := base64.RawURLEncoding
-	lid, err1 := enc.DecodeString(a)
-	fp, err2 := enc.DecodeString(b)
-	if !ok || err1 != nil || err2 != nil || !storable(string(lid)) || !storable(string(fp)) {
-		return "", "", fmt.Errorf("postgres: machine cursor %.40q: %w", c, controlplane.ErrInvalid)
+	lid, fp, err := paging.ParseMachineCursor("postgres", c)
+	if err == nil && (!storable(lid) || !storable(fp)) {
+		err = fmt.Errorf("postgres: machine cursor %.40q: %w", c, controlplane.ErrInvalid)
 	}
-	return string(lid), string(fp), nil
+	return lid, fp, err
 }
 
-func parseEventCursor(c string) (int64, error) {
-	n, err := strconv.ParseInt(c, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("postgres: event cursor %.40q: %w", c, controlplane.ErrInvalid)
-	}
-	return n, nil
-}
+func parseEventCursor(c string) (int64, error) { return paging.ParseEventCursor("postgres", c) }
