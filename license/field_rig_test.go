@@ -23,7 +23,7 @@ import (
 // with license/mint and answers device calls in memory, so that synctest
 // can run months of a fleet in milliseconds.
 type vendor struct {
-	t    *testing.T
+	t    testing.TB
 	keys []*mint.Key // keys[0] is the one products embed
 
 	mu         sync.Mutex
@@ -35,7 +35,7 @@ type vendor struct {
 	leaseTTL   time.Duration
 }
 
-func newVendor(t *testing.T, n int) *vendor {
+func newVendor(t testing.TB, n int) *vendor {
 	t.Helper()
 	v := &vendor{t: t, down: map[string]bool{}, presented: map[string][]string{}, leaseTTL: 14 * 24 * time.Hour}
 	for range n {
