@@ -228,3 +228,9 @@ type fieldClock struct{ off atomic.Int64 }
 
 func (c *fieldClock) now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
 func (c *fieldClock) advance(d time.Duration) { c.off.Add(int64(d)) }
+
+type mintClaims = mint.Claims
+
+func leaseFor(id string) mint.Lease {
+	return mint.Lease{LicenseID: id, Fingerprint: "fp1.x", Status: license.LeaseActive, IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+}
