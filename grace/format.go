@@ -54,6 +54,9 @@ type filePayload struct {
 	Floor         time.Time `json:"floor,omitzero"`
 	Charged       int64     `json:"charged_s,omitempty"` // State.Charged in whole seconds
 	Running       bool      `json:"running,omitempty"`   // written by a process not yet stopped cleanly
+	LicenseKey    string    `json:"license_key,omitempty"`
+	OfflineNonce  string    `json:"offline_nonce,omitempty"`
+	OfflineAt     time.Time `json:"offline_requested_at,omitzero"`
 }
 
 // sealer holds the keys that seal one product's and licence's file on one machine.
@@ -92,6 +95,9 @@ func (s *sealer) encode(st State) ([]byte, error) {
 		Floor:         wall(st.Floor),
 		Charged:       chargedSeconds(st.Charged),
 		Running:       st.running,
+		LicenseKey:    st.LicenseKey,
+		OfflineNonce:  st.OfflineNonce,
+		OfflineAt:     wall(st.OfflineRequestedAt),
 	}
 	if st.Lease != nil {
 		p.LeaseToken = st.Lease.Token
@@ -184,15 +190,18 @@ func (s *sealer) parse(payload []byte) (State, error) {
 		return State{}, fmt.Errorf("%w: payload: charged_s %d out of range", ErrCorrupt, p.Charged)
 	}
 	st := State{
-		HighWater:     wall(p.HighWater),
-		Revoked:       p.Revoked,
-		Suspended:     p.Suspended,
-		ClockTampered: p.ClockTampered,
-		LastState:     p.LastState,
-		ActivationKey: p.ActivationKey,
-		Floor:         wall(p.Floor),
-		Charged:       time.Duration(p.Charged) * time.Second,
-		running:       p.Running,
+		HighWater:          wall(p.HighWater),
+		Revoked:            p.Revoked,
+		Suspended:          p.Suspended,
+		ClockTampered:      p.ClockTampered,
+		LastState:          p.LastState,
+		ActivationKey:      p.ActivationKey,
+		Floor:              wall(p.Floor),
+		Charged:            time.Duration(p.Charged) * time.Second,
+		running:            p.Running,
+		LicenseKey:         p.LicenseKey,
+		OfflineNonce:       p.OfflineNonce,
+		OfflineRequestedAt: wall(p.OfflineAt),
 	}
 	if p.LeaseToken != "" {
 		st.Lease = &Lease{Token: p.LeaseToken, ReceivedAt: wall(p.LeaseReceived)}

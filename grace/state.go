@@ -79,6 +79,16 @@ type State struct {
 	// ActivationKey is the idempotency key of an activation, persisted before
 	// the first request is sent.
 	ActivationKey string
+	// LicenseKey is a licence token the control plane delivered for this
+	// licence (after a reset or renewal), which the licence manager
+	// presents in place of the customer's key file. Opaque here: the
+	// manager verifies it each time it reads it. "" for none.
+	LicenseKey string
+	// OfflineNonce is the nonce of the pending offline activation request
+	// of this machine, and OfflineRequestedAt when it was written: only a
+	// response carrying that nonce is imported. "" for none.
+	OfflineNonce       string
+	OfflineRequestedAt time.Time
 
 	running bool // the file's marker: written by a process that has not stopped cleanly
 }

@@ -45,6 +45,10 @@ func fullState() grace.State {
 		ClockTampered: false,
 		LastState:     "grace",
 		ActivationKey: "act_0123456789abcdef",
+		LicenseKey:    "eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJsaWNfMSJ9.c2ln",
+		OfflineNonce:  "NONCE0123456789ABCDEFGHIJ",
+		// OfflineRequestedAt in whole seconds: the file keeps RFC 3339 time.
+		OfflineRequestedAt: t0.Add(2 * day),
 	}
 }
 

@@ -91,6 +91,16 @@ type Response struct {
 	NextHeartbeat time.Duration
 	// ServerTime is the control plane's clock; zero when absent or unparsable.
 	ServerTime time.Time
+	// LicenseKey is the licence token the control plane now holds for the
+	// slot this machine presented, when that token was reset or renewed
+	// since; "" when absent. Unverified: the caller verifies it as a
+	// licence token and checks it is the same licence before using it.
+	LicenseKey string
+	// Keyset is the control plane's newest keyset statement (typ
+	// keyset+jwt), announcing the signing keys it publishes; "" when
+	// absent. Unverified: the caller verifies it with keys it already
+	// trusts.
+	Keyset string
 	// Nonce is the nonce this request was sent with. A lease that answers
 	// it carries the same value in its nonce claim; check that after
 	// verifying the lease.

@@ -79,6 +79,7 @@ func FuzzParseResponse(f *testing.F) {
 	f.Add(-1, "-1", "garbage", []byte{0xff, 0xfe}, false)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	kinds := []error{ErrUnknownLicense, ErrBoundElsewhere, ErrRevoked, ErrSuspended, ErrRejected, ErrUnavailable}
+	f.Add(200, "", "", []byte(`{"status":"active","lease":"a.b.c","license_key":"k.k.k","keyset":"s.s.s"}`), false)
 	f.Fuzz(func(t *testing.T, status int, ra, date string, body []byte, tooBig bool) {
 		h := http.Header{}
 		h.Set("Retry-After", ra)

@@ -21,6 +21,9 @@ const (
 	maxNextHeartbeat = 365 * 24 * time.Hour // sanity bound; the loop clamps further
 	maxMessage       = 256                  // bytes of the server's message kept in an Error
 	maxCode          = 64                   // bytes of the server's code kept in an Error
+	// MaxDeliveredToken bounds the optional license_key and keyset
+	// members of a success answer (the licence verifier's own limit).
+	MaxDeliveredToken = 16 << 10
 )
 
 // Lease statuses a success answer may carry.
@@ -36,6 +39,8 @@ type wireResponse struct {
 	Lease          string   `json:"lease"`
 	NextHeartbeatS *float64 `json:"next_heartbeat_s"`
 	ServerTime     string   `json:"server_time"`
+	LicenseKey     *string  `json:"license_key"`
+	Keyset         *string  `json:"keyset"`
 }
 
 // wireError is the control plane's error envelope: {"error": {"code", "message"}}.
@@ -85,6 +90,19 @@ func decodeSuccess(body []byte) (*Response, error) {
 		return nil, fmt.Errorf("%w: no lease", ErrBadResponse)
 	}
 	r := &Response{Status: w.Status, Lease: w.Lease}
+	for _, m := range []struct {
+		name string
+		v    *string
+		dst  *string
+	}{{"license_key", w.LicenseKey, &r.LicenseKey}, {"keyset", w.Keyset, &r.Keyset}} {
+		if m.v == nil {
+			continue
+		}
+		if *m.v == "" || len(*m.v) > MaxDeliveredToken || strings.IndexFunc(*m.v, notCompactJWS) >= 0 {
+			return nil, fmt.Errorf("%w: %s is not a compact JWS of at most %d bytes", ErrBadResponse, m.name, MaxDeliveredToken)
+		}
+		*m.dst = *m.v
+	}
 	if w.NextHeartbeatS != nil {
 		r.NextHeartbeat = secondsToDuration(*w.NextHeartbeatS, maxNextHeartbeat)
 	}
@@ -96,6 +114,11 @@ func decodeSuccess(body []byte) (*Response, error) {
 		}
 	}
 	return r, nil
+}
+
+// notCompactJWS reports a byte that no compact JWS holds (base64url and dots).
+func notCompactJWS(r rune) bool {
+	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
 }
 
 // classify maps a non-2xx answer to an *Error.

@@ -20,7 +20,7 @@ func (m *Manager) Fingerprint() string { return m.fp.String() }
 // licence, without installing it or asking the control plane. The error
 // wraps the reason's sentinel ([ErrExpired], [ErrSignature], …).
 func (m *Manager) Validate(key string) (*License, error) {
-	return m.verifier.Verify(strings.TrimSpace(key))
+	return m.verifier().Verify(strings.TrimSpace(key))
 }
 
 // Activate installs key, a licence token, on this machine at run time. It
@@ -52,12 +52,12 @@ func (m *Manager) Activate(ctx context.Context, key string) (*License, error) {
 		return nil, ErrAlreadyActivated
 	}
 	key = strings.TrimSpace(key)
-	lic, err := m.verifier.Verify(key)
+	lic, err := m.verifier().Verify(key)
 	if err != nil {
 		return nil, err
 	}
 	kf := keyFileFor(lic, key)
-	if lic, err = m.verifier.VerifyKeyFile(kf); err != nil {
+	if lic, err = m.verifier().VerifyKeyFile(kf); err != nil {
 		return nil, err
 	}
 	store, st, err := m.openStore(lic.ID)
@@ -108,6 +108,7 @@ func (m *Manager) install(kf *KeyFile, lic *License, src keySource, store *grace
 		m.setStore(lic.ID, store, st)
 	}
 	m.kf, m.lic, m.src, m.licErr = kf, lic, src, nil
+	m.applyDeliveredKey()
 	if m.online() {
 		m.ensureActivationKey()
 	}

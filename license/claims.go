@@ -38,6 +38,15 @@ func readString(r *strictjson.Reader, name string) (string, error) {
 	return s, nil
 }
 
+// readBool reads a JSON true or false.
+func readBool(r *strictjson.Reader, name string) (bool, error) {
+	if r.Peek() != strictjson.Bool {
+		return false, fail(ErrClaims, "claim "+name+" must be true or false")
+	}
+	v, err := r.Raw()
+	return v == "true", err
+}
+
 // readStrings reads either a string or an array of strings (the aud form).
 func readStrings(r *strictjson.Reader, name string, allowSingle bool) ([]string, error) {
 	if allowSingle && r.Peek() == strictjson.String {
@@ -261,6 +270,8 @@ func parseLeaseClaims(payload string, l *Lease) error {
 			}
 		case "nonce":
 			l.Nonce, err = readString(r, "nonce")
+		case "offline":
+			l.Offline, err = readBool(r, "offline")
 		default:
 			err = r.Skip()
 		}

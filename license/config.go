@@ -48,6 +48,22 @@ type Config struct {
 	// <os.UserConfigDir()>/<AppID>. A directory every user may write to
 	// (o+w, such as /tmp) is refused with [ErrConfig].
 	StateDir string
+	// OfflineActivation is for an air-gapped product (no ServerURL): it
+	// must be activated with an offline response ([Manager.OfflineRequest],
+	// [Manager.ImportOffline]) and is [StateInactive] until one is
+	// imported; then active until the offline lease's exp, and locked
+	// after it, under every clock rule of an online product. Without it,
+	// an offline product runs on its key alone — unless a response was
+	// imported, whose lease then rules in the same way.
+	OfflineActivation bool
+	// OfflineResponse is the path of an offline activation response to
+	// import at Open (see [Manager.ImportOffline]); setting it implies
+	// OfflineActivation. A missing file is not an error; one that cannot
+	// be imported leaves the manager as it was, and Status says why. Once
+	// imported the lease lives in the state, so keeping the file in place
+	// across restarts changes nothing.
+	OfflineResponse string
+
 	// ActivatedKeyFile is where a key installed with [Manager.Activate] is
 	// kept so that it survives a restart (written atomically, mode 0600).
 	// Empty means a file in StateDir whose name is derived from AppID.

@@ -131,6 +131,35 @@
 //	any          key file replaced by one that verifies          as for that key: the same licence keeps
 //	                                                             its state, another starts over with its own
 //
+// # Field operations
+//
+// Air-gapped machines activate by hand: [Manager.OfflineRequest] writes a
+// request (its nonce is kept in the licence's state as the pending one),
+// the vendor turns it into a response, and [Manager.ImportOffline] (or
+// Config.OfflineResponse, at every start) imports it after checking every
+// byte ([ParseOfflineResponse]), the licence, this machine's exact
+// fingerprint, the offline flag and the pending nonce. The lease then
+// rules as online: active until its exp, locked after, under every clock
+// rule. Config.OfflineActivation makes such a product inactive until then.
+//
+//	from         event                                           to
+//	inactive     offline response imported (OfflineActivation)   active, no heartbeat
+//	active       offline lease exp passes                        locked (ErrGraceExpired)
+//
+// Keys follow the licence: an answer may carry license_key, the current
+// token of a slot reset or renewed since; it is accepted only for the
+// same licence and holder claims and a newer iat ([ErrLicenseKey]),
+// kept in the licence's state (the customer's key file is never
+// rewritten) and presented from then on. [Manager.UpdateKey] does the
+// same by hand.
+//
+// Signing keys roll over: an answer may carry a keyset statement (typ
+// keyset+jwt, see [Verifier.VerifyKeyset]) signed by a key the product
+// already trusts; its keys are added to the keyring — none is ever
+// removed, at most [MaxLearntKeys] learnt — and the statement is kept in
+// the state directory and verified again at every start from
+// Config.Keys. [Manager.ImportKeyset] does the same by hand.
+//
 // Transport failures never take use away by themselves: only the passing
 // of the signed lease's exp does. Definitive answers act at once. What the
 // manager decides is written to the grace state; when a write fails (a

@@ -38,6 +38,9 @@ const (
 	CodeAlreadyActivated = "ALREADY_ACTIVATED"
 	CodeUnavailable      = "UNAVAILABLE"
 	CodeClosed           = "CLOSED"
+	CodeOfflineResponse  = "INVALID_OFFLINE_RESPONSE"
+	CodeKeyset           = "INVALID_KEYSET"
+	CodeLicenseKey       = "INVALID_LICENSE_KEY"
 )
 
 // The sentinel errors. Every error this package returns for a rejected
@@ -92,6 +95,18 @@ var (
 	// ErrClosed is returned by the methods that change the licence once
 	// [Manager.Close] was called.
 	ErrClosed = &Error{CodeClosed, "license: manager is closed"}
+	// ErrOfflineResponse: an offline activation response that is not the
+	// answer to this machine's pending request: no request pending, another
+	// nonce (an old response replayed), or a lease without offline: true.
+	ErrOfflineResponse = &Error{CodeOfflineResponse, "license: offline response does not answer this machine's request"}
+	// ErrKeyset: a keyset statement that verifies but cannot be accepted:
+	// not newer than the last one accepted, a key whose kid is not its
+	// thumbprint, a kid that names another key, or too many keys learnt.
+	ErrKeyset = &Error{CodeKeyset, "license: keyset statement refused"}
+	// ErrLicenseKey: a licence key delivered by the control plane that
+	// verifies but is not a key of the licence in use: another licence id
+	// or other audience claims (aud, sub, tid, tenant_ctry).
+	ErrLicenseKey = &Error{CodeLicenseKey, "license: delivered licence key refused"}
 )
 
 // Code returns the machine code of the sentinel that err wraps, such as

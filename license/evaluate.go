@@ -22,7 +22,7 @@ func (m *Manager) evaluate() (*snapshot, bool) {
 		Online:      m.online(),
 		LastContact: m.lastContact,
 	}
-	if l := m.st.Lease; l != nil && m.online() {
+	if l := m.st.Lease; l != nil && m.leaseRules() {
 		st.LeaseID = l.ID
 		st.GraceDeadline = m.window.Deadline
 	}
@@ -51,10 +51,10 @@ func (m *Manager) decide(now time.Time) (State, error) {
 		}
 		return StateUnlicensed, orUnlicensed(m.licErr)
 	}
-	if m.realTimeFloor(now).After(m.lic.ExpiresAt.Add(m.verifier.leeway)) {
+	if m.realTimeFloor(now).After(m.lic.ExpiresAt.Add(m.verifier().leeway)) {
 		return StateExpired, fail(ErrExpired, "licence "+m.lic.ID+" expired at "+m.lic.ExpiresAt.Format(time.RFC3339))
 	}
-	if !m.online() {
+	if !m.leaseRules() {
 		// Offline mode: the key alone decides, guarded by the clock's
 		// high-water mark. With no control plane to clear it, a clock
 		// lock lasts while the clock is behind, and no longer.
@@ -83,6 +83,13 @@ func (m *Manager) decide(now time.Time) (State, error) {
 	case errors.Is(gerr, grace.ErrNoLease):
 		if m.cfg.ActivationOptional {
 			return StateActive, nil
+		}
+		if !m.online() {
+			msg := "licence " + m.lic.ID + " is not activated on this machine: import an offline activation response"
+			if m.importErr != nil {
+				msg += " (" + m.cfg.OfflineResponse + ": " + m.importErr.Error() + ")"
+			}
+			return StateInactive, fail(ErrNotActivated, msg)
 		}
 		return StateInactive, fail(ErrNotActivated, "licence "+m.lic.ID+" is not activated on this machine")
 	case errors.Is(gerr, grace.ErrGraceExpired):
@@ -114,9 +121,9 @@ func (m *Manager) nextWake(now time.Time) time.Duration {
 		}
 	}
 	if m.lic != nil {
-		consider(m.lic.ExpiresAt.Add(m.verifier.leeway), m.realTimeFloor(now))
+		consider(m.lic.ExpiresAt.Add(m.verifier().leeway), m.realTimeFloor(now))
 	}
-	if m.online() && m.st.Lease != nil {
+	if m.leaseRules() && m.st.Lease != nil {
 		// grace.Policy.Check counts from the later of the clock and its
 		// high-water mark plus the charged time.
 		consider(m.window.Deadline, m.localFloor(now))

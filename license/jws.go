@@ -20,10 +20,14 @@ type tokenKind uint8
 const (
 	typLicense tokenKind = iota // typ "JWT" or absent
 	typLease                    // typ "lease+jwt", required
+	typKeyset                   // typ "keyset+jwt", required
 )
 
 // TypeLease is the typ header of a lease token.
 const TypeLease = "lease+jwt"
+
+// TypeKeyset is the typ header of a keyset statement.
+const TypeKeyset = "keyset+jwt"
 
 var b64 = base64.RawURLEncoding.Strict()
 
@@ -66,6 +70,10 @@ func (v *Verifier) verifySignature(token string, kind tokenKind) (string, error)
 	case typLease:
 		if !asciiEqualFold(typ, TypeLease) {
 			return "", fail(ErrMalformed, "typ "+quote(typ)+" is not a lease")
+		}
+	case typKeyset:
+		if !asciiEqualFold(typ, TypeKeyset) {
+			return "", fail(ErrMalformed, "typ "+quote(typ)+" is not a keyset statement")
 		}
 	}
 	if !knownAlg(alg) {

@@ -47,7 +47,7 @@ func (m *Manager) loadLicense() {
 		m.tombstone = string(bytes.TrimSpace(t))
 	}
 	if kf, err := LoadKeyFile(m.keyPath); err == nil {
-		lic, err := m.verifier.VerifyKeyFile(kf)
+		lic, err := m.verifier().VerifyKeyFile(kf)
 		if err == nil {
 			m.kf, m.lic, m.src = kf, lic, srcActivated
 			if m.cfg.KeyFile != "" {
@@ -86,7 +86,7 @@ func (m *Manager) keyFromFile(data []byte, hash string) (*KeyFile, *License, err
 	if err != nil {
 		return nil, nil, err
 	}
-	lic, err := m.verifier.VerifyKeyFile(kf)
+	lic, err := m.verifier().VerifyKeyFile(kf)
 	if err != nil {
 		return nil, nil, err
 	}

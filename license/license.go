@@ -47,6 +47,7 @@ type Lease struct {
 	IssuedAt    time.Time // iat: server time when issued
 	ExpiresAt   time.Time // exp: end of the offline grace window
 	Nonce       string    // nonce: the request nonce this lease answers; "" when absent
+	Offline     bool      // offline: true for the lease of an air-gapped activation
 }
 
 // Lease statuses.

@@ -33,16 +33,17 @@ const hwWriteEvery = clockTick
 // allocation, no I/O. Build it with [Open]; stop it with [Manager.Close].
 // It is safe for concurrent use.
 type Manager struct {
-	cfg      Config
-	now      func() time.Time
-	log      *slog.Logger
-	verifier *Verifier
-	fp       fingerprint.Fingerprint
-	policy   grace.Policy
-	client   *heartbeat.Client // nil in offline mode
-	dir      string            // the state directory, resolved and created
-	keyPath  string            // where an activated key is kept
-	runCtx   context.Context   // cancelled by Close; parent of the loop's
+	cfg     Config
+	now     func() time.Time
+	log     *slog.Logger
+	ver     atomic.Pointer[Verifier] // swapped when a keyset statement grows the keyring
+	verOpts []Option                 // the options every verifier of this manager is built with
+	fp      fingerprint.Fingerprint
+	policy  grace.Policy
+	client  *heartbeat.Client // nil in offline mode
+	dir     string            // the state directory, resolved and created
+	keyPath string            // where an activated key is kept
+	runCtx  context.Context   // cancelled by Close; parent of the loop's
 
 	snap atomic.Pointer[snapshot]
 
@@ -72,6 +73,8 @@ type Manager struct {
 	unsaved     map[string]grace.State // per licence id: state of a licence no longer in use that could not be written
 	lastErr     error                  // the last transport failure
 	lastContact time.Time
+	importErr   error       // why Config.OfflineResponse was not imported at Open, or nil
+	ks          keysetChain // the keyset statements accepted, and what they taught
 
 	changed  chan struct{} // wakes the notifier; OnChange runs on it alone
 	notified State         // the state OnChange last heard of (notifier only)
@@ -149,7 +152,9 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 	if cfg.Audience != "" {
 		opts = append(opts, WithAudience(cfg.Audience))
 	}
-	m.verifier = NewVerifier(cfg.Keys, opts...)
+	m.verOpts = opts
+	m.ver.Store(NewVerifier(cfg.Keys, opts...))
+	m.loadKeysets() // keys learnt from keyset statements, verified again from cfg.Keys
 	if m.online() {
 		m.client = &heartbeat.Client{BaseURL: cfg.ServerURL, HTTPClient: cfg.HTTPClient}
 	}
@@ -161,6 +166,8 @@ func Open(ctx context.Context, cfg Config) (*Manager, error) {
 			return nil, err
 		}
 		m.setStore(m.lic.ID, store, st)
+		m.applyDeliveredKey()
+		m.importOfflineFile()
 	}
 	m.mu.Lock()
 	if m.online() && m.lic != nil {
@@ -206,6 +213,14 @@ func fingerprintError(err error) error {
 }
 
 func (m *Manager) online() bool { return m.cfg.ServerURL != "" }
+
+// leaseRules reports whether the state follows the lease and its grace
+// window: online, or offline with an offline activation required or
+// imported. Otherwise (offline mode, no lease) the key alone decides.
+// m.mu must be held.
+func (m *Manager) leaseRules() bool {
+	return m.online() || m.cfg.OfflineActivation || m.cfg.OfflineResponse != "" || m.st.Lease != nil
+}
 
 // openStore opens and reads the grace state of licence id. It changes
 // nothing in m.
@@ -274,7 +289,7 @@ func (m *Manager) setStore(id string, store *grace.Store, st grace.State) {
 
 // verifyStoredLease re-verifies a lease read back from disk.
 func (m *Manager) verifyStoredLease(token string) (*grace.Lease, error) {
-	l, err := m.verifier.VerifyLease(token)
+	l, err := m.verifier().VerifyLease(token)
 	if err != nil {
 		return nil, err
 	}
@@ -354,3 +369,7 @@ func (m *Manager) Close() error {
 	})
 	return err
 }
+
+// verifier is the verifier in use: the configured keys plus those learnt
+// from accepted keyset statements.
+func (m *Manager) verifier() *Verifier { return m.ver.Load() }

@@ -91,7 +91,20 @@ func (m *Manager) handle(r heartbeat.Result) {
 	now := m.now()
 	switch {
 	case r.Err == nil:
+		// A keyset statement first: the lease may be signed by a key it
+		// announces. Each delivered token is verified on its own; a
+		// refused one changes nothing and is logged.
+		if ks := r.Response.Keyset; ks != "" {
+			if err := m.acceptKeyset(ks); err != nil {
+				m.log.Warn("licensekit: control plane sent an unusable keyset statement", "err", err)
+			}
+		}
 		m.accept(r.Response.Lease, r.Response.Nonce)
+		if key := r.Response.LicenseKey; key != "" {
+			if err := m.acceptLicenseKey(key); err != nil {
+				m.log.Warn("licensekit: control plane sent an unusable licence key", "err", err)
+			}
+		}
 	case errors.Is(r.Err, heartbeat.ErrRejected):
 		// A refusal that says nothing about the licence (400, 401, 501,
 		// a proxy's 404): it neither renews nor takes anything away.
@@ -121,7 +134,7 @@ func (m *Manager) handle(r heartbeat.Result) {
 // does not verify, or is for another licence or machine, is treated like
 // a transport failure: it changes nothing. m.mu must be held.
 func (m *Manager) accept(token, nonce string) {
-	l, err := m.verifier.VerifyLease(token)
+	l, err := m.verifier().VerifyLease(token)
 	switch {
 	case err != nil:
 	case l.LicenseID != m.lic.ID:

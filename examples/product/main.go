@@ -4,6 +4,8 @@
 //
 //	go run ./examples/product --keys jwks.json --key-file license.json     # offline
 //	go run ./examples/product --keys jwks.json --control-plane http://localhost:8000
+//	go run ./examples/product --keys jwks.json --key-file license.json --offline-request req.json   # air-gapped
+//	go run ./examples/product --keys jwks.json --key-file license.json --offline-response resp.json
 //
 // keys.jwks.json, embedded into the binary, is a placeholder: a vendor
 // puts its control plane's public keys there (GET /.well-known/jwks.json)

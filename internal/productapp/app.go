@@ -35,24 +35,18 @@ func New(ctx context.Context, o Options, embedded []byte, log *slog.Logger) (*Ap
 		return nil, err
 	}
 	a := &App{log: log}
-	m, err := license.Open(ctx, license.Config{
-		Keys:      keys,
-		KeyFile:   o.KeyFile,
-		AppID:     o.AppID,
-		ServerURL: o.ControlPlane,
-		StateDir:  o.StateDir,
-		Logger:    log,
-		OnChange: func(st license.Status) {
-			attrs := []any{slog.String("state", st.State.String())}
-			if st.License != nil {
-				attrs = append(attrs, slog.String("license", st.License.ID))
-			}
-			if st.Err != nil {
-				attrs = append(attrs, slog.String("reason", license.Code(st.Err)), slog.String("error", st.Err.Error()))
-			}
-			log.Info("licence state changed", attrs...)
-		},
-	})
+	cfg := config(o, keys, log)
+	cfg.OnChange = func(st license.Status) {
+		attrs := []any{slog.String("state", st.State.String())}
+		if st.License != nil {
+			attrs = append(attrs, slog.String("license", st.License.ID))
+		}
+		if st.Err != nil {
+			attrs = append(attrs, slog.String("reason", license.Code(st.Err)), slog.String("error", st.Err.Error()))
+		}
+		log.Info("licence state changed", attrs...)
+	}
+	m, err := license.Open(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
@@ -70,6 +64,44 @@ func New(ctx context.Context, o Options, embedded []byte, log *slog.Logger) (*Ap
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return a, nil
+}
+
+// config is the licence manager's configuration for o.
+func config(o Options, keys *license.Keyring, log *slog.Logger) license.Config {
+	return license.Config{
+		Keys:            keys,
+		KeyFile:         o.KeyFile,
+		AppID:           o.AppID,
+		ServerURL:       o.ControlPlane,
+		StateDir:        o.StateDir,
+		OfflineResponse: o.OfflineResponse,
+		Logger:          log,
+	}
+}
+
+// WriteOfflineRequest writes this machine's offline activation request
+// for the licence of o's key file to o.OfflineRequest (mode 0600). It
+// listens on nothing.
+func WriteOfflineRequest(ctx context.Context, o Options, embedded []byte, log *slog.Logger) error {
+	keys, err := loadKeys(o.KeysFile, embedded)
+	if err != nil {
+		return err
+	}
+	m, err := license.Open(ctx, config(o, keys, log))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	defer m.Close()
+	req, err := m.OfflineRequest()
+	if err != nil {
+		return fmt.Errorf("productapp: writing the offline request: %w", err)
+	}
+	if err := os.WriteFile(o.OfflineRequest, req, 0o600); err != nil {
+		return fmt.Errorf("productapp: writing the offline request: %w", err)
+	}
+	log.Info("offline activation request written; have the vendor turn it into a response",
+		slog.String("file", o.OfflineRequest), slog.String("license", m.Status().License.ID))
+	return nil
 }
 
 func loadKeys(path string, embedded []byte) (*license.Keyring, error) {

@@ -16,6 +16,13 @@
 //	--control-plane  the control plane's URL; absent means offline mode
 //	--state-dir      where the licence state lives (default: see license.DefaultStateDir)
 //	--app-id         the product's id, which keys the fingerprint and the state (default "licensekit-product")
+//	--offline-request FILE   write an offline activation request for this machine to FILE and exit 0
+//	--offline-response FILE  import an offline activation response at start (kept across restarts);
+//	                         the product is then inactive until one is imported, active until its lease ends
+//
+// An air-gapped machine: run once with --offline-request req.json, have the
+// vendor answer it (licensectl licenses activate-offline), then start with
+// --offline-response resp.json.
 //
 // The environment variables of package license apply: LICENSEKIT_MACHINE_ID
 // pins the machine identity (containers), LICENSEKIT_GRACE shortens the

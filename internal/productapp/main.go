@@ -25,6 +25,16 @@ func Main(ctx context.Context, args []string, embeddedKeys []byte, stderr io.Wri
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if o.OfflineRequest != "" {
+		if err := WriteOfflineRequest(ctx, o, embeddedKeys, log); err != nil {
+			log.Error("cannot write the offline request", slog.String("error", err.Error()))
+			if errors.Is(err, ErrUsage) {
+				return 2
+			}
+			return 1
+		}
+		return 0
+	}
 	app, err := New(ctx, o, embeddedKeys, log)
 	if err != nil {
 		log.Error("cannot start", slog.String("error", err.Error()))

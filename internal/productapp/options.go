@@ -30,6 +30,12 @@ type Options struct {
 	ControlPlane string // --control-plane; "" is offline mode
 	StateDir     string // --state-dir
 	AppID        string // --app-id
+	// OfflineRequest is --offline-request: write an offline activation
+	// request to this file and exit.
+	OfflineRequest string
+	// OfflineResponse is --offline-response: import this offline
+	// activation response at start (kept across restarts).
+	OfflineResponse string
 }
 
 // Parse reads the command line (without the program name). -h prints the
@@ -44,6 +50,8 @@ func Parse(args []string, out io.Writer) (Options, error) {
 	fs.StringVar(&o.ControlPlane, "control-plane", "", "the control plane's `URL`, e.g. https://licensing.example.com; absent means offline mode")
 	fs.StringVar(&o.StateDir, "state-dir", "", "the `directory` of the licence state (default: /var/lib/<app-id> for a daemon, else the user's config directory)")
 	fs.StringVar(&o.AppID, "app-id", DefaultAppID, "the product's `id`: it keys this machine's fingerprint and names the state")
+	fs.StringVar(&o.OfflineRequest, "offline-request", "", "write an offline activation request for this machine to `file` and exit (air-gapped machines)")
+	fs.StringVar(&o.OfflineResponse, "offline-response", "", "import the offline activation response `file` at start; the activation is kept across restarts")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(out)
