@@ -56,13 +56,9 @@ func (k *walk) scenes(ctx context.Context) error {
 			"   primary token; the secondary stays as it was.",
 			act: k.vendorDoes("reset", map[string]string{"slot": "primary"}), want: license.StateActive, then: k.afterReset},
 		{say: "   Were this machine to lose its licence state (a reinstall, a wiped disk), it activates\n" +
-			"   again with the old primary. The control plane knows it: it is the licence's bound\n" +
-			"   machine, so it is activated, and the answer carries the slot's current key\n" +
-			"   (license_key). A machine that is not bound gets nothing for a replaced key.",
-			act: k.loseState, want: license.StateActive},
-		{say: "   The vendor sends the customer the new key file; installed, it activates this machine,\n" +
-			"   which is still the licence's bound machine.",
-			act: k.installNewKeyFile, want: license.StateActive, then: k.showSlot},
+			"   again with the old primary of its key file. The control plane knows it: it is the\n" +
+			"   licence's bound machine, so it is activated and handed the current key again.",
+			act: k.loseState, want: license.StateActive, then: k.showDelivered},
 		{say: "9. The vendor revokes the licence.",
 			act: k.vendorDoes("revoke", nil), want: license.StateLocked, code: "REVOKED"},
 		{say: "   Unplugging the network and restarting does not help: the revocation is on disk.",
@@ -130,18 +126,14 @@ func (k *walk) showGrace(_ context.Context, m *license.Manager) error {
 	return nil
 }
 
-// afterReset shows which token the product presents after the reset, and
-// what the control plane says of the old and the untouched one.
+// afterReset shows that the reset key reached the product with the
+// heartbeat's answer, and what the control plane says of the tokens in
+// the customer's key file, which nobody touched.
 func (k *walk) afterReset(ctx context.Context, m *license.Manager) error {
-	slot := m.Status().License.Slot
-	if slot != license.SlotPrimary {
-		return fmt.Errorf("after the reset the product presents its %s token; the narration says it keeps the old primary", slot)
+	if err := k.showDelivered(ctx, m); err != nil {
+		return err
 	}
-	k.say("   The product's key file still holds the old primary. It still verifies offline (good")
-	k.say("   signature, not expired) and nothing on the machine says it was replaced, so the SDK")
-	k.say("   keeps presenting it: slot %s. Its heartbeat is answered all the same, because what a", slot)
-	k.say("   heartbeat proves is the machine's binding, not the key; the machine stays bound.")
-	k.say("   The control plane's view of both tokens in the key file:")
+	k.say("   The customer's license.json was not touched. The control plane's view of its tokens:")
 	for _, slot := range []string{license.SlotPrimary, license.SlotSecondary} {
 		v, err := k.v.validate(ctx, k.kf, slot)
 		if err != nil {
@@ -156,34 +148,22 @@ func (k *walk) afterReset(ctx context.Context, m *license.Manager) error {
 	return nil
 }
 
-// loseState deletes the product's state directory.
-func (k *walk) loseState(context.Context) error { return os.RemoveAll(k.cfg.StateDir) }
-
-// installNewKeyFile downloads the licence's current key file over the
-// product's old one.
-func (k *walk) installNewKeyFile(ctx context.Context) error {
-	data, err := k.v.keyFile(ctx, k.lic.ID)
-	if err != nil {
-		return err
+// showDelivered checks and says that the product runs on the key the reset
+// made, which the control plane handed it in an answer (license_key).
+func (k *walk) showDelivered(_ context.Context, m *license.Manager) error {
+	lic := m.Status().License
+	if lic == nil || lic.Slot != license.SlotPrimary || !lic.IssuedAt.After(k.kfIat) {
+		return fmt.Errorf("after the reset the product does not present the new primary: %+v", lic)
 	}
-	return os.WriteFile(k.cfg.KeyFile, data, 0o600)
-}
-
-// showSlot reports which token of the key file the product presents, and
-// whether it is the one the reset made.
-func (k *walk) showSlot(_ context.Context, m *license.Manager) error {
-	st := m.Status()
-	kf, err := license.LoadKeyFile(k.cfg.KeyFile)
-	if err != nil {
-		return err
-	}
-	which := "the old one"
-	if kf.Primary != k.kf.Primary {
-		which = "the one the reset made"
-	}
-	k.say("   the product presents the %s token, %s; lease %s", st.License.Slot, which, st.LeaseID)
+	k.say("   The heartbeat's answer carried the slot's new token (license_key). The product")
+	k.say("   verified it (same licence, same audience claims), kept it with its state, and presents")
+	k.say("   it from now on: the %s token issued %s, the one the reset made. No redeploy.",
+		lic.Slot, lic.IssuedAt.UTC().Format(time.RFC3339))
 	return nil
 }
+
+// loseState deletes the product's state directory.
+func (k *walk) loseState(context.Context) error { return os.RemoveAll(k.cfg.StateDir) }
 
 // errString is a Require result as the narration shows it.
 func errString(err error) string {

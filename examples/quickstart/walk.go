@@ -28,6 +28,7 @@ type walk struct {
 	cfg    license.Config
 	lic    *licenseJSON     // the licence as issued
 	kf     *license.KeyFile // the key file as first downloaded
+	kfIat  time.Time        // iat of its primary token
 	offset atomic.Int64     // how far the product's clock is set from the real one
 	last   license.Status   // the status the previous scene ended on
 }
@@ -103,6 +104,7 @@ func (k *walk) issue(ctx context.Context, dir string) error {
 	if err != nil {
 		return fmt.Errorf("the key file does not verify: %w", err)
 	}
+	k.kfIat = got.IssuedAt
 	k.say("   licence %s for %q, capabilities %v, %s slot, expires %s",
 		got.ID, strings.Join(got.Audience, ", "), got.Capabilities, got.Slot, got.ExpiresAt.Format(time.DateOnly))
 

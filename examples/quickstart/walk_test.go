@@ -36,7 +36,7 @@ func TestWalkThrough(t *testing.T) {
 		"grace, offline", "locked (GRACE_EXPIRED), offline", // an outage, then past the lease's exp
 		"locked (CLOCK_TAMPERED), offline", "active", // the clock put right, then the network back
 		"suspended (SUSPENDED)", "active", // suspended, restored
-		"active", "active", "active", // primary reset; state lost (the bound machine activates again); new key file
+		"active", "active", // primary reset (the new key reaches the product); state lost (the bound machine activates again)
 		"locked (REVOKED)", "locked (REVOKED), offline", // revoked, also offline after a restart
 	}
 	if !slices.Equal(states, want) {
@@ -50,10 +50,10 @@ func TestWalkThrough(t *testing.T) {
 		`Require("reports:export") = nil (allowed)`,
 		`Require("admin") = CAPABILITY_NOT_GRANTED`,
 		"grace left: 14.0 days",
-		"keeps presenting it: slot primary",
+		"carried the slot's new token (license_key)",
 		"primary in license.json: invalid (KEY_REPLACED",
 		"secondary in license.json: valid",
-		"the product presents the primary token, the one the reset made",
+		"the one the reset made. No redeploy.",
 	} {
 		if !strings.Contains(text, s) {
 			t.Errorf("output lacks %q:\n%s", s, text)

@@ -1,0 +1,93 @@
+package licensetest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/licensekit/licensekit/license"
+)
+
+// The SDK's field operations against the real control plane (which
+// licensetest's control plane is): an air-gapped activation, a reset key
+// reaching a running product without a restart, and a signing-key
+// rotation the product follows through the keyset statement it is handed.
+
+func TestInteropOffline(t *testing.T) {
+	iss := NewIssuer(t, IssuerName("acme"))
+	cp := NewControlPlane(iss)
+	dir := t.TempDir()
+	path := iss.WriteKeyFile(dir)
+	cfg := license.Config{Keys: iss.Keyring(), KeyFile: path, AppID: "a", Issuer: "acme", StateDir: filepath.Join(dir, "s"), MachineID: "m1", OfflineActivation: true}
+	m, err := license.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	req, err := m.OfflineRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := m.Status().License.ID
+	cp.known(id)
+	status, resp := cp.do(http.MethodPost, "/licenses/"+id+"/offline-activation", json.RawMessage(req))
+	if status != http.StatusOK {
+		t.Fatalf("offline-activation answered %d: %s", status, resp)
+	}
+	if err := m.ImportOffline(resp); err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Status(); s.State != license.StateActive {
+		t.Fatalf("%s %v", s.State, s.Err)
+	}
+}
+
+func TestInteropResetAndRotation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		iss := NewIssuer(t, IssuerName("acme"))
+		cp := NewControlPlane(iss)
+		dir := t.TempDir()
+		path := iss.WriteKeyFile(dir)
+		cfg := license.Config{Keys: iss.Keyring(), KeyFile: path, AppID: "a", Issuer: "acme", StateDir: filepath.Join(dir, "s"), MachineID: "m1"}
+		cp.Configure(&cfg)
+		m, err := license.Open(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		synctest.Wait()
+		id := m.Status().License.ID
+		old := m.Status().License.IssuedAt
+		time.Sleep(2 * time.Second)
+		cp.change(id, "reset", map[string]string{"slot": "primary"})
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		s := m.Status()
+		if !s.License.IssuedAt.After(old) || s.State != license.StateActive {
+			t.Fatalf("reset key not delivered: %s %v, iat %v (old %v)", s.State, s.Err, s.License.IssuedAt, old)
+		}
+		// rotation
+		var ans struct {
+			SK struct {
+				KID string `json:"kid"`
+			} `json:"signing_key"`
+		}
+		cp.must(http.MethodPost, "/signing-keys", map[string]string{"alg": "EdDSA"}, &ans)
+		sk := ans.SK
+		time.Sleep(2 * time.Hour)
+		synctest.Wait()
+		cp.must(http.MethodPost, "/signing-keys/"+sk.KID+"/activate", nil, nil)
+		time.Sleep(20 * 24 * time.Hour)
+		synctest.Wait()
+		// 20 days on, every lease the product holds was signed by the new
+		// key, which it knows only from the statement it was handed.
+		s = m.Status()
+		if s.State != license.StateActive {
+			t.Fatalf("rotation not followed: %s %v, last error %v", s.State, s.Err, s.LastError)
+		}
+	})
+}
