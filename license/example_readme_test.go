@@ -131,7 +131,9 @@ func Example_readmeHTTP() {
 
 	for _, path := range []string{"/v1/license", "/v1/reports", "/v1/billing"} {
 		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		// The licence API answers only on loopback names (or those given
+		// to licensehttp.WithHosts), against DNS rebinding.
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", "http://localhost"+path, nil))
 		fmt.Println(path, rec.Code)
 	}
 	// Output:
