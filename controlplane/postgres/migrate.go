@@ -5,10 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
+	schema "github.com/licensekit/licensekit/controlplane/internal/migration"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -32,33 +29,14 @@ const (
 	lockSigning int64 = 0x6c6b_0003_7369_676e
 )
 
-// migrations returns the embedded migrations in order. Their names start
-// with their version, 0001_…, counting up from 1 without a gap.
+// migrations returns the embedded migrations in order.
 func migrations() ([]migration, error) {
-	entries, err := migrationFS.ReadDir("migrations")
-	if err != nil {
-		return nil, err
+	ms, err := schema.Read(migrationFS, "migrations", "postgres")
+	out := make([]migration, len(ms))
+	for i, m := range ms {
+		out[i] = migration{m.Version, m.Name, m.SQL}
 	}
-	var out []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("postgres: migration %q has no version", e.Name())
-		}
-		b, err := migrationFS.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{v, e.Name(), string(b)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("postgres: migration %q out of sequence", m.name)
-		}
-	}
-	return out, nil
+	return out, err
 }
 
 // SchemaVersion is the schema version this binary migrates to.

@@ -5,10 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
+	schema "github.com/licensekit/licensekit/controlplane/internal/migration"
 
 	"github.com/licensekit/licensekit/controlplane"
 )
@@ -22,33 +19,14 @@ type migration struct {
 	sql     string
 }
 
-// migrations returns the embedded migrations in order. Their names start
-// with their version, 0001_…, counting up from 1 without a gap.
+// migrations returns the embedded migrations in order.
 func migrations() ([]migration, error) {
-	entries, err := migrationFS.ReadDir("migrations")
-	if err != nil {
-		return nil, err
+	ms, err := schema.Read(migrationFS, "migrations", "sqlite")
+	out := make([]migration, len(ms))
+	for i, m := range ms {
+		out[i] = migration{m.Version, m.Name, m.SQL}
 	}
-	var out []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("sqlite: migration %q has no version", e.Name())
-		}
-		b, err := migrationFS.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{v, e.Name(), string(b)})
-	}
-	slices.SortFunc(out, func(a, b migration) int { return a.version - b.version })
-	for i, m := range out {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlite: migration %q out of sequence", m.name)
-		}
-	}
-	return out, nil
+	return out, err
 }
 
 // SchemaVersion is the schema version this binary migrates to.
