@@ -34,12 +34,19 @@ var signingAlgs = []string{license.EdDSA, license.ES256, license.ES384, license.
 
 // ensureSigningKey creates an EdDSA key when the store has none and makes
 // sure one key is active, then loads the keys.
+//
+// Processes starting together on an empty store may each create a key.
+// Each then activates the oldest key it sees, but only while no key is
+// active (Store.ActivateFirstSigningKey), so exactly one activation
+// happens and every process signs with its key. A process whose own new
+// key lost retires it, so that no key nobody signs with stays published.
 func (s *Server) ensureSigningKey(ctx context.Context) error {
 	list, err := s.store.ListSigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("controlplane: listing signing keys: %w", err)
 	}
 	now := s.now()
+	created := ""
 	if len(list) == 0 {
 		sk, err := s.newSigningKey(license.EdDSA)
 		if err != nil {
@@ -49,14 +56,12 @@ func (s *Server) ensureSigningKey(ctx context.Context) error {
 		if err := s.store.CreateSigningKey(ctx, sk, ev); err != nil && !errors.Is(err, ErrAlreadyExists) {
 			return fmt.Errorf("controlplane: storing the first signing key: %w", err)
 		}
+		created = sk.KID
 		if list, err = s.store.ListSigningKeys(ctx); err != nil {
 			return fmt.Errorf("controlplane: listing signing keys: %w", err)
 		}
 	}
-	// Keys but none active: this first start, or another process's that
-	// stored its key and has not activated it yet. Every process starting
-	// then activates the oldest key, so that they agree on one.
-	if !slices.ContainsFunc(list, func(k SigningKey) bool { return k.State == SigningActive }) {
+	for attempt := 1; !slices.ContainsFunc(list, func(k SigningKey) bool { return k.State == SigningActive }); attempt++ {
 		i := slices.IndexFunc(list, func(k SigningKey) bool { return k.State != SigningRetired })
 		if i < 0 {
 			return fmt.Errorf("%w: every signing key in the store is retired", ErrConfig)
@@ -67,12 +72,51 @@ func (s *Server) ensureSigningKey(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("controlplane: the first keyset statement: %w", err)
 		}
-		if err := s.store.ActivateSigningKey(ctx, kid, now, append(ks, ev)...); err != nil {
+		err = s.store.ActivateFirstSigningKey(ctx, kid, now, append(ks, ev)...)
+		if err == nil {
+			break
+		}
+		// A conflict is another process's first activation, or its
+		// retirement of kid: look again.
+		if !errors.Is(err, ErrConflict) || attempt == 5 {
 			return fmt.Errorf("controlplane: activating the first signing key: %w", err)
 		}
+		if list, err = s.store.ListSigningKeys(ctx); err != nil {
+			return fmt.Errorf("controlplane: listing signing keys: %w", err)
+		}
+	}
+	if err := s.retireUnused(ctx, created); err != nil {
+		return err
 	}
 	_, err = s.reloadSigning(ctx)
 	return err
+}
+
+// retireUnused retires kid, a key this process created at its first
+// start, when another process's key became the active one and kid was
+// never active.
+func (s *Server) retireUnused(ctx context.Context, kid string) error {
+	if kid == "" {
+		return nil
+	}
+	list, err := s.store.ListSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("controlplane: listing signing keys: %w", err)
+	}
+	i := slices.IndexFunc(list, func(k SigningKey) bool { return k.KID == kid })
+	if i < 0 || list[i].State != SigningPending {
+		return nil
+	}
+	now := s.now()
+	ev := Event{Time: now, Actor: "system", Action: "signing.manage", Target: kid, Details: map[string]string{"op": "retire", "reason": "another process's first key is active"}}
+	ks, err := s.keysetEvents(ctx, "retire", kid, nil, "system", "")
+	if err != nil {
+		return fmt.Errorf("controlplane: the keyset statement without the unused key: %w", err)
+	}
+	if err := s.store.RetireSigningKey(ctx, kid, now, append(ks, ev)...); err != nil && !errors.Is(err, ErrConflict) {
+		return fmt.Errorf("controlplane: retiring the unused first key: %w", err)
+	}
+	return nil
 }
 
 // newSigningKey generates a key and seals its private half.

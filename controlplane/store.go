@@ -106,6 +106,11 @@ type Store interface {
 	// (ErrConflict, ErrNotFound). Activating the active key changes nothing
 	// but stores the events. ActivatedAt becomes now.
 	ActivateSigningKey(ctx context.Context, kid string, now time.Time, events ...Event) error
+	// ActivateFirstSigningKey is ActivateSigningKey only while no key is
+	// active: when one is, it changes nothing, stores no event and returns
+	// ErrConflict. The check and the change are one step, so processes
+	// starting together on an empty store agree on one key.
+	ActivateFirstSigningKey(ctx context.Context, kid string, now time.Time, events ...Event) error
 	// RetireSigningKey retires kid at now. The active key cannot be retired,
 	// nor a retired key retired again (ErrConflict); an unknown kid is
 	// ErrNotFound.

@@ -55,6 +55,15 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]controlplane.SigningKey,
 
 // ActivateSigningKey makes kid the one active key.
 func (s *Store) ActivateSigningKey(ctx context.Context, kid string, now time.Time, events ...controlplane.Event) error {
+	return s.activate(ctx, kid, now, false, events)
+}
+
+// ActivateFirstSigningKey makes kid the active key while none is.
+func (s *Store) ActivateFirstSigningKey(ctx context.Context, kid string, now time.Time, events ...controlplane.Event) error {
+	return s.activate(ctx, kid, now, true, events)
+}
+
+func (s *Store) activate(ctx context.Context, kid string, now time.Time, first bool, events []controlplane.Event) error {
 	if err := checkTimes(now); err != nil {
 		return err
 	}
@@ -68,6 +77,9 @@ func (s *Store) ActivateSigningKey(ctx context.Context, kid string, now time.Tim
 	i := s.signingIndex(kid)
 	if i < 0 {
 		return fmt.Errorf("memstore: signing key %.40q: %w", kid, controlplane.ErrNotFound)
+	}
+	if first && slices.ContainsFunc(s.signing, func(k controlplane.SigningKey) bool { return k.State == controlplane.SigningActive }) {
+		return fmt.Errorf("memstore: a signing key is active already: %w", controlplane.ErrConflict)
 	}
 	switch s.signing[i].State {
 	case controlplane.SigningRetired:

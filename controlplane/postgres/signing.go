@@ -107,12 +107,32 @@ func execEvents(ctx context.Context, tx pgx.Tx, events []controlplane.Event) err
 
 // ActivateSigningKey makes kid the one active key.
 func (s *Store) ActivateSigningKey(ctx context.Context, kid string, now time.Time, events ...controlplane.Event) error {
+	return s.activate(ctx, kid, now, false, events)
+}
+
+// ActivateFirstSigningKey makes kid the active key while none is; the
+// check runs under the signing-key advisory lock that every change of
+// signing keys takes.
+func (s *Store) ActivateFirstSigningKey(ctx context.Context, kid string, now time.Time, events ...controlplane.Event) error {
+	return s.activate(ctx, kid, now, true, events)
+}
+
+func (s *Store) activate(ctx context.Context, kid string, now time.Time, first bool, events []controlplane.Event) error {
 	var e enc
 	at := e.time(now)
 	if e.err != nil {
 		return e.err
 	}
 	return s.changeKey(ctx, "activate signing key", kid, func(tx pgx.Tx, st string) error {
+		if first {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM signing_keys WHERE state = 'active'`).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("postgres: a signing key is active already: %w", controlplane.ErrConflict)
+			}
+		}
 		switch st {
 		case controlplane.SigningRetired:
 			return fmt.Errorf("postgres: signing key %.40q is retired: %w", kid, controlplane.ErrConflict)

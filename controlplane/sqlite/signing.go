@@ -75,6 +75,16 @@ func signingState(ctx context.Context, tx *sql.Tx, kid string) (string, error) {
 // ActivateSigningKey makes kid the one active key; the partial unique
 // index on the active state holds that even against a bug here.
 func (s *Store) ActivateSigningKey(ctx context.Context, kid string, now time.Time, events ...controlplane.Event) error {
+	return s.activate(ctx, kid, now, false, events)
+}
+
+// ActivateFirstSigningKey makes kid the active key while none is; the
+// check runs in the write transaction, which SQLite runs one at a time.
+func (s *Store) ActivateFirstSigningKey(ctx context.Context, kid string, now time.Time, events ...controlplane.Event) error {
+	return s.activate(ctx, kid, now, true, events)
+}
+
+func (s *Store) activate(ctx context.Context, kid string, now time.Time, first bool, events []controlplane.Event) error {
 	var e enc
 	at := e.time(now)
 	if e.err != nil {
@@ -84,6 +94,15 @@ func (s *Store) ActivateSigningKey(ctx context.Context, kid string, now time.Tim
 		st, err := signingState(ctx, tx, kid)
 		if err != nil {
 			return err
+		}
+		if first {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM signing_keys WHERE state = 'active'`).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("sqlite: a signing key is active already: %w", controlplane.ErrConflict)
+			}
 		}
 		switch st {
 		case controlplane.SigningRetired:

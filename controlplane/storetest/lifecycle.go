@@ -56,6 +56,9 @@ var calls = map[string]func(ctx context.Context, s controlplane.Store) error{
 	"ActivateSigningKey": func(ctx context.Context, s controlplane.Store) error {
 		return s.ActivateSigningKey(ctx, "kid_1", t0, event("signing.manage", "kid_1", "", t0))
 	},
+	"ActivateFirstSigningKey": func(ctx context.Context, s controlplane.Store) error {
+		return s.ActivateFirstSigningKey(ctx, "kid_1", t0, event("signing.manage", "kid_1", "", t0))
+	},
 	"RetireSigningKey": func(ctx context.Context, s controlplane.Store) error {
 		return s.RetireSigningKey(ctx, "kid_2", t0, event("signing.manage", "kid_2", "", t0))
 	},

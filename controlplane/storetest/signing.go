@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -160,5 +161,67 @@ var signingTests = []subtest{
 			t.Fatalf("%d active keys after concurrent activations", active)
 		}
 		wantEventCount(t, s, n)
+	}},
+	{"ActivateFirstOnlyWhileNoneActive", func(t *testing.T, s controlplane.Store) {
+		noErr(t, "CreateSigningKey", s.CreateSigningKey(ctx, signingKey("kid_1", t0)))
+		noErr(t, "CreateSigningKey", s.CreateSigningKey(ctx, signingKey("kid_2", at(time.Minute))))
+		noErr(t, "CreateSigningKey", s.CreateSigningKey(ctx, signingKey("kid_3", at(2*time.Minute))))
+		noErr(t, "RetireSigningKey", s.RetireSigningKey(ctx, "kid_3", at(time.Hour)))
+		wantErr(t, "ActivateFirstSigningKey unknown", s.ActivateFirstSigningKey(ctx, "kid_9", t0, event("signing.manage", "kid_9", "", t0)), controlplane.ErrNotFound)
+		wantErr(t, "ActivateFirstSigningKey retired", s.ActivateFirstSigningKey(ctx, "kid_3", t0, event("signing.manage", "kid_3", "", t0)), controlplane.ErrConflict)
+		wantEventCount(t, s, 0)
+
+		noErr(t, "ActivateFirstSigningKey kid_2", s.ActivateFirstSigningKey(ctx, "kid_2", at(2*time.Hour), event("signing.manage", "kid_2", "", t0)))
+		wantStates(t, s, map[string]string{"kid_1": "pending", "kid_2": "active", "kid_3": "retired"})
+		ks, _ := s.ListSigningKeys(ctx)
+		if !ks[1].ActivatedAt.Equal(at(2 * time.Hour)) {
+			t.Fatalf("ActivatedAt of the first key: %v", ks[1].ActivatedAt)
+		}
+		wantEventCount(t, s, 1)
+
+		wantErr(t, "ActivateFirstSigningKey kid_1 with kid_2 active", s.ActivateFirstSigningKey(ctx, "kid_1", at(3*time.Hour), event("signing.manage", "kid_1", "", t0)), controlplane.ErrConflict)
+		wantErr(t, "ActivateFirstSigningKey of the active key", s.ActivateFirstSigningKey(ctx, "kid_2", at(3*time.Hour), event("signing.manage", "kid_2", "", t0)), controlplane.ErrConflict)
+		again, _ := s.ListSigningKeys(ctx)
+		same(t, "keys after refused first activations", ks, again)
+		wantEventCount(t, s, 1)
+
+		// It is only a first activation: an ordinary one still rotates.
+		noErr(t, "activate kid_1", s.ActivateSigningKey(ctx, "kid_1", at(4*time.Hour)))
+		wantStates(t, s, map[string]string{"kid_1": "active", "kid_2": "inactive", "kid_3": "retired"})
+	}},
+	{"ConcurrentFirstActivationsAgree", func(t *testing.T, s controlplane.Store) {
+		const n = 8
+		for i := range n {
+			noErr(t, "CreateSigningKey", s.CreateSigningKey(ctx, signingKey(fmt.Sprintf("kid_%d", i), at(time.Duration(i)*time.Second))))
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				errs[i] = s.ActivateFirstSigningKey(ctx, fmt.Sprintf("kid_%d", i), at(time.Hour), event("signing.manage", "x", "", t0))
+			})
+		}
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won >= 0:
+				t.Fatalf("first activations %d and %d both succeeded", won, i)
+			case err == nil:
+				won = i
+			case !errors.Is(err, controlplane.ErrConflict):
+				t.Fatalf("first activation %d: %v, want nil or ErrConflict", i, err)
+			}
+		}
+		if won < 0 {
+			t.Fatal("no first activation succeeded")
+		}
+		want := map[string]string{}
+		for i := range n {
+			want[fmt.Sprintf("kid_%d", i)] = controlplane.SigningPending
+		}
+		want[fmt.Sprintf("kid_%d", won)] = controlplane.SigningActive
+		wantStates(t, s, want)
+		wantEventCount(t, s, 1)
 	}},
 }

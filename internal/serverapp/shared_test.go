@@ -14,29 +14,42 @@ import (
 )
 
 // Two servers on one database, started together: they migrate it and
-// make its first signing key once, and publish the same keys.
+// make its first signing key once, publish the same keys, and both sign
+// with the one active key; a key the other made at the same time is
+// retired, not left published.
 func TestSharedStartTogether(t *testing.T) {
 	sh := startShared(t, "", 2)
 	var kids [2][]string
+	active := ""
 	for i := range 2 {
 		code, out := sh.adminCall(t, i, "GET", "/signing-keys", nil)
 		if code != http.StatusOK {
 			t.Fatalf("server %d: GET /signing-keys: %d %v", i, code, out)
 		}
-		active := 0
+		n := 0
 		for _, k := range out["signing_keys"].([]any) {
 			k := k.(map[string]any)
 			kids[i] = append(kids[i], k["kid"].(string))
-			if k["state"] == "active" {
-				active++
+			switch k["state"] {
+			case "active":
+				n++
+				active = k["kid"].(string)
+			case "retired":
+			default:
+				t.Fatalf("server %d: key %v is %v after the first starts: %v", i, k["kid"], k["state"], out)
 			}
 		}
-		if active != 1 {
-			t.Fatalf("server %d: %d active signing keys: %v", i, active, out)
+		if n != 1 {
+			t.Fatalf("server %d: %d active signing keys: %v", i, n, out)
 		}
 	}
 	if !slices.Equal(kids[0], kids[1]) {
 		t.Fatalf("the servers list different keys: %v and %v", kids[0], kids[1])
+	}
+	for i := range 2 {
+		if kid := leaseKID(t, sh.issueMax(t, i, 1, nil).primary); kid != active {
+			t.Fatalf("server %d signs with %s, the active key is %s", i, kid, active)
+		}
 	}
 }
 
