@@ -85,12 +85,30 @@
 //   - can patch the binary to skip the check: out of scope for any
 //     client-side scheme.
 //
+// # The machine clock file
+//
+// Beside the state files, one more sealed file per product and machine,
+// clock-<hash of the app id>.state, keeps the latest wall-clock time any
+// licence of the product has seen on the machine. A Store folds it into
+// its own high-water mark when it opens, so a licence new to the machine,
+// or one whose own file was deleted or damaged, starts from the machine's
+// mark rather than from nothing. Every state write raises it; a newly
+// stored lease re-anchors it to its receipt on the local clock, but never
+// below its signed iat less [Policy.MaxBehind] (so a mark a mis-set clock
+// pushed into the future comes back, and clocks set back before answers
+// cannot walk it down). It uses the state
+// file's envelope and seal, with a licence id no licence has; one that
+// cannot be read counts as no mark, and a failure to write it never fails
+// the state write.
+//
 // A product in offline mode (no control plane, the licence's own exp is
-// the limit) uses the file only for its high-water mark. Deleting the file
-// looks like a first run and forgets the mark, so there, deleting the file
-// and setting the clock back does revive an expired licence. Offline mode
-// cannot do better: nothing on the machine can tell a wiped disk from a new
-// one.
+// the limit) uses the files only for the high-water mark. Deleting a
+// licence's file keeps the machine's mark, and so does using another
+// licence, even one never used here: an expired licence does not run with
+// the clock set back. Deleting both files looks like a first run and
+// forgets the mark, so there, wiping the state directory and setting the
+// clock back does revive an expired licence. Offline mode cannot do
+// better: nothing on the machine can tell a wiped disk from a new one.
 //
 // The control plane is the backstop: whatever the file says, the product
 // must go online when it cannot read it, and an answer from the control

@@ -20,22 +20,33 @@ import (
 // calls of a clean run and then fail each of them in turn. Its fsyncs only
 // count and fail: these tests are about what the code does with errors,
 // and real fsyncs would make them slow for nothing.
+//
+// Calls on the machine clock file (between taking and releasing its lock,
+// or reading it) are neither counted nor failed, unless clock is set:
+// then only they are. Its writes are best effort, tested on their own.
 type faultFS struct {
 	osFS
-	calls map[string]int
-	op    string // "create", "write", "sync", "close", "rename", "syncdir", "lock", "open", "read"
-	nth   int
-	mode  string // "error", "short", "full"
-	err   error
+	calls   map[string]int
+	op      string // "create", "write", "sync", "close", "rename", "syncdir", "lock", "open", "read"
+	nth     int
+	mode    string // "error", "short", "full"
+	err     error
+	clock   bool // fault the clock file's calls rather than the state file's
+	inClock bool // within the clock file's lock
 }
 
 func (f *faultFS) hit(op string) bool {
+	if f.inClock != f.clock {
+		return false
+	}
 	if f.calls == nil {
 		f.calls = map[string]int{}
 	}
 	f.calls[op]++
 	return op == f.op && f.calls[op] == f.nth
 }
+
+func isClockPath(name string) bool { return strings.HasPrefix(filepath.Base(name), "clock-") }
 
 func (f *faultFS) CreateTemp(dir, pattern string) (writeFile, error) {
 	if f.hit("create") {
@@ -63,13 +74,28 @@ func (f *faultFS) SyncDir(string) error {
 }
 
 func (f *faultFS) Lock(name string, timeout time.Duration) (func(), error) {
+	if isClockPath(name) {
+		f.inClock = true
+	}
 	if f.hit("lock") {
+		f.inClock = false
 		return nil, f.err
 	}
-	return f.osFS.Lock(name, timeout)
+	unlock, err := f.osFS.Lock(name, timeout)
+	if err != nil {
+		f.inClock = false
+		return nil, err
+	}
+	if !isClockPath(name) {
+		return unlock, nil
+	}
+	return func() { unlock(); f.inClock = false }, nil
 }
 
 func (f *faultFS) OpenRead(name string) (readFile, error) {
+	was := f.inClock
+	f.inClock = f.inClock || isClockPath(name)
+	defer func() { f.inClock = was }()
 	if f.hit("open") {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: f.err}
 	}
@@ -77,7 +103,7 @@ func (f *faultFS) OpenRead(name string) (readFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &faultReader{File: r.(*os.File), fs: f}, nil
+	return &faultReader{File: r.(*os.File), fs: f, clock: isClockPath(name)}, nil
 }
 
 type faultFile struct {
@@ -116,10 +142,14 @@ func (w *faultFile) Close() error {
 
 type faultReader struct {
 	*os.File
-	fs *faultFS
+	fs    *faultFS
+	clock bool
 }
 
 func (r *faultReader) Read(b []byte) (int, error) {
+	was := r.fs.inClock
+	r.fs.inClock = r.fs.inClock || r.clock
+	defer func() { r.fs.inClock = was }()
 	if r.fs.hit("read") {
 		return 0, r.fs.err
 	}
@@ -256,7 +286,8 @@ func TestFaultInjectionWrites(t *testing.T) {
 	t.Logf("%d write-fault cases injected: %v", cases, perOp)
 }
 
-// Faults while reading: the zero State and an error, never a guess.
+// Faults while reading: no lease and an error, never a guess; only the
+// machine's clock mark, which grants nothing, stays.
 func TestFaultInjectionReads(t *testing.T) {
 	dir := t.TempDir()
 	good, err := open(internalOptions(dir), osFS{})
@@ -275,7 +306,7 @@ func TestFaultInjectionReads(t *testing.T) {
 			st, err := s.Load()
 			assert.ErrorIs(t, err, tt.want)
 			assert.ErrorIs(t, err, syscall.EIO)
-			assert.Zero(t, st)
+			assert.Equal(t, State{HighWater: t1}, st, "no lease, only the machine's mark")
 			st, err = s.Load()
 			require.NoError(t, err)
 			assert.True(t, st.Revoked)

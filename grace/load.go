@@ -10,8 +10,11 @@ import (
 // reports what this process knows, which may be more. On success it returns the state, its
 // lease re-verified through [Options.VerifyLease]. Otherwise it returns one
 // of the read errors ([ErrNoState], [ErrCorrupt], [ErrVersion],
-// [ErrWrongMachine], [ErrNotRegular], [ErrUnreadable]) with the zero State,
-// or [ErrLocked]; or [ErrLeaseRejected] with the state minus its lease. In
+// [ErrWrongMachine], [ErrNotRegular], [ErrUnreadable]) with a State that
+// holds nothing but the high-water mark, or [ErrLocked]; or
+// [ErrLeaseRejected] with the state minus its lease. In every case the
+// HighWater returned is at least the machine's mark as it was when the
+// Store was opened (see the machine clock file in the package doc). In
 // every case the returned State grants no more grace than the file's true
 // content would: an unreadable file reads as "no lease", and since it may
 // have hidden a sticky Revoked, the caller must go online — the control
@@ -21,11 +24,16 @@ func (s *Store) Load() (State, error) {
 	defer s.mu.Unlock()
 	unlock, err := s.lock()
 	if err != nil {
-		return State{}, err
+		return State{HighWater: s.openMark}, err
 	}
 	defer unlock()
 	st, err := s.load()
-	return st.clone(), err
+	st = st.clone()
+	if err != nil && !errors.Is(err, ErrLeaseRejected) {
+		st = State{}
+	}
+	st.HighWater = later(st.HighWater, s.openMark)
+	return st, err
 }
 
 // load reads and verifies the file. Callers hold mu and the file lock.

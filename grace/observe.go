@@ -25,8 +25,9 @@ import (
 //
 // Whatever the error, the returned State is safe to pass to [Policy.Check]:
 // it never grants more grace than the truth. With a read error other than
-// [ErrNoState] it is the zero State and nothing is written (a damaged file
-// is never repaired into time); with [ErrLeaseRejected] it lacks the lease;
+// [ErrNoState] it is no lease, only the mark and the sticky facts this
+// process has seen, and nothing is written (a damaged file is never
+// repaired into time); with [ErrLeaseRejected] it lacks the lease;
 // with a failed write ([ErrWrite], [ErrLocked]) it is what Observe
 // computed, and the write is retried on the next call.
 func (s *Store) Observe(now time.Time) (State, error) {
@@ -49,7 +50,7 @@ func (s *Store) Observe(now time.Time) (State, error) {
 
 	st, missing, readErr := s.current()
 	if readErr != nil && !missing && !errors.Is(readErr, ErrLeaseRejected) {
-		return State{}, readErr
+		return State{HighWater: s.obsHW, ClockTampered: s.tampered, Revoked: s.revoked, Charged: s.charged}, readErr
 	}
 	if s.obsAt.IsZero() {
 		// Another process stored a newer lease with a lower mark (see

@@ -128,7 +128,8 @@ func TestObserveCorruptFileNotRepaired(t *testing.T) {
 	require.NoError(t, os.WriteFile(s.Path(), b, 0o600))
 	st, err := s.Observe(t0.Add(day))
 	assert.ErrorIs(t, err, grace.ErrCorrupt)
-	assert.Zero(t, st)
+	// No lease; only what this process has seen, which grants nothing.
+	assert.Equal(t, grace.State{HighWater: t0.Add(day), Revoked: true}, st)
 	assert.Equal(t, b, readFile(t, s))
 	assert.ErrorIs(t, s.Flush(), grace.ErrCorrupt)
 	assert.Equal(t, b, readFile(t, s))

@@ -103,6 +103,7 @@ func (s *Store) write(st State, observed bool) error {
 		l.ReceivedAt = wall(st.Lease.ReceivedAt)
 		st.Lease = l
 	}
+	fresh := false // st stores a newer lease: an answer of the control plane
 	if !observed {
 		cur := s.known // just loaded, or the last state known if the file is unreadable
 		// A lease issued at or before the stored Floor predates a refusal
@@ -114,6 +115,7 @@ func (s *Store) write(st State, observed bool) error {
 		// either would let a recorded twin undo what the other brought.
 		stale := st.Lease != nil && !st.Lease.IssuedAt.After(cur.Floor)
 		newer := st.Lease != nil && !stale && (cur.Lease == nil || st.Lease.IssuedAt.After(cur.Lease.IssuedAt))
+		fresh = newer
 		if !newer {
 			if st.Lease != nil && (cur.Lease == nil || cur.Lease.ID != st.Lease.ID) {
 				// A lease that is not newer never replaces the stored one,
@@ -153,6 +155,17 @@ func (s *Store) write(st State, observed bool) error {
 	s.known, s.knownErr, s.knownFI, s.knownRaw, s.knownValid = st, nil, fi, b, true
 	s.persistedHW, s.persistedCharged = st.HighWater, st.Charged
 	s.started = true // a file this process wrote is not a crash to charge
+	if fresh {
+		// An answer of the control plane vouches for the clock: the
+		// machine's mark is re-anchored as this licence's is, on the local
+		// clock, but never below the lease's signed iat less
+		// Policy.MaxBehind (a clock further behind gets no grace from the
+		// lease anyway), so clocks set back before answers cannot walk
+		// the mark down.
+		s.raiseMark(later(st.HighWater, st.Lease.IssuedAt.Add(-s.policy.maxBehind())), true)
+	} else {
+		s.raiseMark(st.HighWater, false)
+	}
 	if !observed {
 		s.obsHW, s.obsAt = st.HighWater, time.Time{}
 		s.tampered, s.revoked, s.charged = st.ClockTampered, st.Revoked, st.Charged

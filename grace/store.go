@@ -68,6 +68,8 @@ type Store struct {
 	lockPath    string
 	tmpPrefix   string
 	seal        *sealer
+	clock       clockFile // the machine's mark for this product (clock.go)
+	openMark    time.Time // the machine's mark when the Store was opened
 	verify      func(string) (*Lease, error)
 	licenseID   string
 	policy      Policy
@@ -136,6 +138,7 @@ func open(opts Options, fsys fileSystem) (*Store, error) {
 		lockPath:    filepath.Join(dir, name+".lock"),
 		tmpPrefix:   name + ".tmp-",
 		seal:        newSealer(opts.AppID, opts.LicenseID, opts.SealKey),
+		clock:       newClockFile(dir, opts.AppID, opts.SealKey),
 		verify:      opts.VerifyLease,
 		licenseID:   opts.LicenseID,
 		policy:      opts.Policy,
@@ -152,6 +155,9 @@ func open(opts Options, fsys fileSystem) (*Store, error) {
 	if err := s.sweep(); err != nil {
 		return nil, err
 	}
+	// What this process knows of the clock starts at the machine's mark.
+	s.openMark = s.readMark()
+	s.obsHW = s.openMark
 	return s, nil
 }
 
@@ -189,6 +195,16 @@ func (s *Store) sweep() error {
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), s.tmpPrefix) {
 			_ = s.fs.Remove(filepath.Join(s.dir, e.Name()))
+		}
+	}
+	// The clock file's temp files, under its lock (taken second, as
+	// always): best effort, like every write of that file.
+	if unlockClock, err := s.fs.Lock(s.clock.lockPath, s.lockTimeout); err == nil {
+		defer unlockClock()
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), s.clock.tmpPrefix) {
+				_ = s.fs.Remove(filepath.Join(s.dir, e.Name()))
+			}
 		}
 	}
 	return nil

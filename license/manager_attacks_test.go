@@ -419,3 +419,32 @@ func (r *rig) graceStore(t *testing.T) *grace.Store {
 	}
 	return s
 }
+
+// A variant of attack 7 with a second licence: offline, a licence that
+// expired while this machine never used it does not run with the clock
+// set back, because every licence of the product on the machine starts
+// from the machine's clock mark (the grace package's machine clock file).
+func TestAttackUnusedExpiredLicenceWithClockBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, licensetest.ExpiresIn(30*24*time.Hour))
+		r.cfg.ServerURL = ""
+		short := r.iss.WriteKeyFile(t.TempDir(), licensetest.Tokens(
+			licensetest.Capabilities("kyc:read", "kyc:write"), licensetest.ExpiresIn(48*time.Hour)))
+
+		m := r.open() // the long licence, used for ten days
+		time.Sleep(10 * 24 * time.Hour)
+		synctest.Wait()
+		wantState(t, m, license.StateActive, nil)
+		m.Close()
+
+		// The short licence expired on day 2 and never ran here. With the
+		// clock set back to day 1 it would look valid.
+		r.offset.Store(int64(-9 * 24 * time.Hour))
+		r.cfg.KeyFile = short
+		m2 := r.open()
+		if st := m2.Status(); st.State == license.StateActive || m2.Require("kyc:write") == nil {
+			t.Fatalf("an expired licence runs with the clock set back: %v (%v)", st.State, st.Err)
+		}
+		wantState(t, m2, license.StateExpired, license.ErrExpired)
+	})
+}
