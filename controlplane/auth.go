@@ -37,9 +37,29 @@ func (p *principal) actor() string {
 }
 
 // authenticate finds the API key of the request's bearer secret. Every
-// failure is the same 401, whatever went wrong.
+// failure is the same 401, whatever went wrong, and spends the client
+// address's failure budget (Config.AuthFailureLimit); an address that has
+// spent it is 429 before its secret is looked at. A request with no
+// Authorization header at all is a plain 401 and spends nothing: it
+// guesses nothing.
 func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	h := r.Header.Get("Authorization")
+	if h == "" {
+		return nil, errUnauthenticated
+	}
+	addr := clientAddr(r)
+	if err := s.authFail.spent(addr, s.now()); err != nil {
+		return nil, err
+	}
+	p, err := s.checkSecret(r.Context(), h)
+	if errors.Is(err, errUnauthenticated) {
+		s.authFail.charge(addr, s.now())
+	}
+	return p, err
+}
+
+// checkSecret finds the API key of an Authorization header's bearer secret.
+func (s *Server) checkSecret(ctx context.Context, h string) (*principal, error) {
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, errUnauthenticated
@@ -57,7 +77,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		// configured admin key has replaced.
 		return nil, errUnauthenticated
 	}
-	k, err := s.store.GetAPIKey(r.Context(), id)
+	k, err := s.store.GetAPIKey(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, errUnauthenticated
 	}

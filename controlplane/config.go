@@ -55,6 +55,16 @@ type Config struct {
 	// negative PerSecond turns the limit off.
 	DeviceRateLimit RateLimit
 	AdminRateLimit  RateLimit
+	// AuthFailureLimit limits failed authentications per client address:
+	// a bearer secret the API refuses, or a refused secret at the
+	// console's sign-in. Only failures spend it; once it is spent, every
+	// attempt from that address, good secret or bad, is 429 until a token
+	// is back, so online guessing of a weak LICENSEKIT_ADMIN_KEY is slow.
+	// The address is the connection's (an IPv6 address counts by its /64);
+	// behind a reverse proxy every client shares the proxy's, so raise or
+	// turn off the limit there. Zero is DefaultAuthFailureLimit; negative
+	// PerSecond turns it off.
+	AuthFailureLimit RateLimit
 
 	// Observer, when set, hears of every request (route, status, duration),
 	// e.g. to export metrics.
@@ -94,6 +104,10 @@ type RateLimit struct {
 var (
 	DefaultDeviceRateLimit = RateLimit{PerSecond: 10, Burst: 40}
 	DefaultAdminRateLimit  = RateLimit{PerSecond: 50, Burst: 200}
+	// DefaultAuthFailureLimit allows 20 failed sign-ins in a row, then one
+	// every 5 seconds: a person mistyping is never stopped, a guesser
+	// gets 17,280 tries a day per address rather than thousands a second.
+	DefaultAuthFailureLimit = RateLimit{PerSecond: 0.2, Burst: 20}
 )
 
 // Observer hears of every request the Server answers. Route is the route

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -291,8 +292,14 @@ func (c *consoleUI) login(w http.ResponseWriter, r *http.Request, _ *consoleUser
 	p, err := c.s.authenticate(probe)
 	if err != nil {
 		var ae *apiError
-		if errors.As(err, &ae) && ae.status == http.StatusUnauthorized {
+		switch {
+		case errors.As(err, &ae) && ae.status == http.StatusUnauthorized:
 			c.showLogin(w, r, http.StatusUnauthorized, next, "", "That API key is not valid: it is unknown, revoked or expired.")
+			return nil
+		case errors.As(err, &ae) && ae.status == http.StatusTooManyRequests:
+			w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+			c.showLogin(w, r, http.StatusTooManyRequests, next, "",
+				"Too many failed sign-ins from your address. Wait "+strconv.Itoa(ae.retryAfter)+" seconds and try again.")
 			return nil
 		}
 		return err

@@ -58,6 +58,9 @@ func newHarness(t testing.TB, edit ...func(*controlplane.Config)) *harness {
 		SecretKey:       bytes.Repeat([]byte{7}, 32),
 		DeviceRateLimit: controlplane.RateLimit{PerSecond: -1},
 		AdminRateLimit:  controlplane.RateLimit{PerSecond: -1},
+		// Tests send many bad secrets from one address; authfail_test.go
+		// tests the limit.
+		AuthFailureLimit: controlplane.RateLimit{PerSecond: -1},
 	}
 	for _, e := range edit {
 		e(&cfg)

@@ -2,7 +2,9 @@ package controlplane
 
 import (
 	"math"
+	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -50,17 +52,7 @@ func (l *limiters) allow(key string, now time.Time) error {
 	if l.off {
 		return nil
 	}
-	l.mu.Lock()
-	lim := l.m[key]
-	if lim == nil {
-		if len(l.m) >= maxLimiters {
-			l.prune(now)
-		}
-		lim = rate.NewLimiter(l.limit, l.burst)
-		l.m[key] = lim
-	}
-	l.mu.Unlock()
-	res := lim.ReserveN(now, 1)
+	res := l.bucket(key, now).ReserveN(now, 1)
 	if !res.OK() {
 		return tooMany(60)
 	}
@@ -69,6 +61,61 @@ func (l *limiters) allow(key string, now time.Time) error {
 		return tooMany(int(math.Ceil(d.Seconds())))
 	}
 	return nil
+}
+
+// bucket returns key's bucket, made full when new.
+func (l *limiters) bucket(key string, now time.Time) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim := l.m[key]
+	if lim == nil {
+		if len(l.m) >= maxLimiters {
+			l.prune(now)
+		}
+		lim = rate.NewLimiter(l.limit, l.burst)
+		l.m[key] = lim
+	}
+	return lim
+}
+
+// spent answers 429 when key's bucket has no whole token at now, without
+// taking one: the check before an attempt that only a failure pays for.
+func (l *limiters) spent(key string, now time.Time) error {
+	if l.off {
+		return nil
+	}
+	lim := l.bucket(key, now)
+	if tokens := lim.TokensAt(now); tokens < 1 {
+		return tooMany(int(math.Ceil((1 - tokens) / float64(l.limit))))
+	}
+	return nil
+}
+
+// charge takes a token of key's bucket at now, if one is there.
+func (l *limiters) charge(key string, now time.Time) {
+	if !l.off {
+		l.bucket(key, now).AllowN(now, 1)
+	}
+}
+
+// clientAddr is the address a request's failures are counted by: the
+// connection's IP, an IPv6 one by its /64 (one host's usual share).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return ip.String()
 }
 
 func (l *limiters) prune(now time.Time) {

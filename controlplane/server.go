@@ -42,6 +42,8 @@ type Server struct {
 	seed   maphash.Seed
 	device *limiters
 	admin  *limiters
+	// authFail is spent by failed authentications, per client address.
+	authFail *limiters
 
 	adminHash []byte // keyed hash of Config.AdminKey; nil when not set
 
@@ -111,6 +113,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.cache = newLicenseCache(cfg.LicenseCacheTTL)
 	s.device = newLimiters(cfg.DeviceRateLimit, DefaultDeviceRateLimit)
 	s.admin = newLimiters(cfg.AdminRateLimit, DefaultAdminRateLimit)
+	s.authFail = newLimiters(cfg.AuthFailureLimit, DefaultAuthFailureLimit)
 	if cfg.AdminKey != "" {
 		s.adminHash = k.hashSecret(cfg.AdminKey)
 	}

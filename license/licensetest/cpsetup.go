@@ -27,12 +27,13 @@ func NewControlPlane(iss *Issuer) *ControlPlane {
 	store := memstore.New()
 	admin := "licensetest_" + randomHex(16)
 	srv, err := controlplane.New(ctx, controlplane.Config{
-		Store:           store,
-		Issuer:          iss.name,
-		AdminKey:        controlplane.Secret(admin),
-		FlushInterval:   -1, // write-through: no goroutine, so synctest bubbles work
-		DeviceRateLimit: controlplane.RateLimit{PerSecond: -1},
-		AdminRateLimit:  controlplane.RateLimit{PerSecond: -1},
+		Store:            store,
+		Issuer:           iss.name,
+		AdminKey:         controlplane.Secret(admin),
+		FlushInterval:    -1, // write-through: no goroutine, so synctest bubbles work
+		DeviceRateLimit:  controlplane.RateLimit{PerSecond: -1},
+		AdminRateLimit:   controlplane.RateLimit{PerSecond: -1},
+		AuthFailureLimit: controlplane.RateLimit{PerSecond: -1},
 	})
 	if err != nil {
 		iss.fatalf("licensetest: starting the control plane: %v", err)
