@@ -57,7 +57,9 @@
 //
 // An air-gapped machine's offline activation request is answered, by an
 // API key with license.issue, with a lease marked offline that lasts until
-// the licence expires or the offline lease TTL runs out; the machine is
+// the licence expires or the offline lease TTL runs out, signed by the key
+// that signed the request's licence token (which the air-gapped machine
+// trusts, whatever rotation it missed); the machine is
 // bound like an activation and its seat is held until that lease ends. A
 // bound machine presenting a key replaced by a reset or a renewal is handed
 // the current one (license_key) with its lease; a machine not bound gets

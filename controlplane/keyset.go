@@ -107,22 +107,9 @@ func (s *Server) keysetEvents(ctx context.Context, op, kid string, added []byte,
 // signKeyset signs a statement listing pub with the stored key kid and
 // wraps it in its audit event.
 func (s *Server) signKeyset(full []SigningKey, kid string, pub [][]byte, iat time.Time, actor, requestID string) (Event, error) {
-	i := slices.IndexFunc(full, func(k SigningKey) bool { return k.KID == kid })
-	if i < 0 {
-		return Event{}, fmt.Errorf("%w: signing key %s vanished", ErrConflict, kid)
-	}
-	priv, err := s.keys.openPrivate(kid, full[i].Sealed)
+	signer, err := s.storedSigner(full, kid)
 	if err != nil {
 		return Event{}, err
-	}
-	key, err := mint.ParseKey(priv)
-	clear(priv)
-	if err != nil {
-		return Event{}, fmt.Errorf("controlplane: signing key %s: %w", kid, err)
-	}
-	signer, err := mint.NewSigner(key, mint.WithIssuer(s.issuer), mint.WithClock(s.now))
-	if err != nil {
-		return Event{}, fmt.Errorf("controlplane: signing key %s: %w", kid, err)
 	}
 	jti := mint.NewID(mint.KeysetIDPrefix)
 	jws, err := signer.Keyset(mint.Keyset{ID: jti, IssuedAt: iat, Keys: pub})

@@ -1,9 +1,15 @@
 package controlplane
 
 import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/licensekit/licensekit/internal/strictjson"
@@ -217,7 +223,11 @@ func (s *Server) offlineActivate(w http.ResponseWriter, r *http.Request, p *prin
 	if err != nil {
 		return err
 	}
-	lease, err := st.signer.Lease(mint.Lease{ID: mint.NewID(mint.LeaseIDPrefix), LicenseID: id, Fingerprint: q.fingerprint,
+	signer, err := s.offlineSigner(r.Context(), st, q.token)
+	if err != nil {
+		return err
+	}
+	lease, err := signer.Lease(mint.Lease{ID: mint.NewID(mint.LeaseIDPrefix), LicenseID: id, Fingerprint: q.fingerprint,
 		Status: license.LeaseActive, IssuedAt: iat, ExpiresAt: exp, Offline: true, Nonce: q.nonce})
 	if err != nil {
 		return err
@@ -229,4 +239,53 @@ func (s *Server) offlineActivate(w http.ResponseWriter, r *http.Request, p *prin
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(offlineResponse(id, lease))
 	return nil
+}
+
+// offlineSigner is the signer of an offline response: the key that signed
+// the licence token the request presents, while that key is published,
+// rather than the active key. The air-gapped machine trusts that key for
+// certain, since it runs the token, and may know no newer one: no keyset
+// statement reaches it, and the response has no room for one. A key that
+// cannot be opened falls back to the active key, which a machine that
+// learnt it can still import.
+func (s *Server) offlineSigner(ctx context.Context, st *signingState, token string) (*mint.Signer, error) {
+	kid := jwsKID(token)
+	published := func(k SigningKey) bool { return k.KID == kid && k.State != SigningRetired }
+	if kid == "" || kid == st.signer.KID() || !slices.ContainsFunc(st.keys, published) {
+		return st.signer, nil
+	}
+	full, err := s.store.ListSigningKeys(ctx)
+	if err != nil {
+		return nil, storeError(err, "Signing key")
+	}
+	if !slices.ContainsFunc(full, published) {
+		return st.signer, nil // retired since the keys were loaded
+	}
+	signer, err := s.storedSigner(full, kid)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "controlplane: the offline response is signed by the active key",
+			slog.String("token_kid", kid), slog.String("err", err.Error()))
+		return st.signer, nil
+	}
+	return signer, nil
+}
+
+// jwsKID is the kid of a compact JWS's header, or "" when it has none.
+// Callers pass a token that verified.
+func jwsKID(jws string) string {
+	head, _, ok := strings.Cut(jws, ".")
+	if !ok {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		KID string `json:"kid"`
+	}
+	if json.Unmarshal(raw, &h) != nil {
+		return ""
+	}
+	return h.KID
 }

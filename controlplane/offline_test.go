@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/licensekit/licensekit/license"
 )
 
 // offlineReq is an offline activation request file as the product writes it.
@@ -285,4 +287,48 @@ func FuzzOfflineRequest(f *testing.F) {
 			errorCode(t, rec)
 		}
 	})
+}
+
+// After a rotation, an offline response is signed by the key that signed
+// the licence token presented, while that key is published: an air-gapped
+// product built with the old key alone imports it. A token of the new key
+// gets a response of the new key; once the old key is retired, its tokens
+// are refused as in every device call.
+func TestOfflineResponseSignedByTheTokensKey(t *testing.T) {
+	h := newHarness(t)
+	ring, err := license.ParseKeyring(h.jwks()) // what a product built now embeds
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldOnly := license.NewVerifier(ring, license.WithIssuer(issuer), license.WithClock(h.clock.Now))
+	old := h.issue("ten_a", nil)
+	a := tokenKID(t, old.Primary)
+
+	b := h.must(201, "POST", "/signing-keys", adminSecret, map[string]any{"alg": "ES256"})["signing_key"].(map[string]any)["kid"].(string)
+	h.must(200, "POST", "/signing-keys/"+b+"/activate", adminSecret, nil)
+	fresh := h.issue("ten_a", nil)
+	if got := tokenKID(t, fresh.Primary); got != b {
+		t.Fatalf("a licence issued after the activation is signed by %s, want %s", got, b)
+	}
+
+	h.clock.Add(time.Minute)
+	now := h.clock.Now()
+	resp := h.offlineOK(old.ID, offlineReq(old.ID, old.Primary, "fp1.air", "NONCE0000000000000000000011", now))
+	if got := tokenKID(t, resp.Lease); got != a {
+		t.Fatalf("the response to a token of %s is signed by %s", a, got)
+	}
+	if _, err := oldOnly.VerifyLease(resp.Lease); err != nil {
+		t.Fatalf("a product that knows only the old key refuses the response: %v", err)
+	}
+	resp = h.offlineOK(fresh.ID, offlineReq(fresh.ID, fresh.Primary, "fp1.air", "NONCE0000000000000000000012", now))
+	if got := tokenKID(t, resp.Lease); got != b {
+		t.Fatalf("the response to a token of %s is signed by %s", b, got)
+	}
+
+	h.must(200, "POST", "/signing-keys/"+a+"/retire", adminSecret, nil)
+	rec := h.do("POST", "/licenses/"+old.ID+"/offline-activation", adminSecret,
+		offlineReq(old.ID, old.Primary, "fp2.air", "NONCE0000000000000000000013", now))
+	if rec.Code != 400 {
+		t.Fatalf("a token of the retired key: %d %s, want 400", rec.Code, rec.Body.String())
+	}
 }

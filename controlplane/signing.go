@@ -119,6 +119,29 @@ func (s *Server) retireUnused(ctx context.Context, kid string) error {
 	return nil
 }
 
+// storedSigner opens the sealed private half of the stored key kid, one of
+// full, and makes its signer.
+func (s *Server) storedSigner(full []SigningKey, kid string) (*mint.Signer, error) {
+	i := slices.IndexFunc(full, func(k SigningKey) bool { return k.KID == kid })
+	if i < 0 {
+		return nil, fmt.Errorf("%w: signing key %s vanished", ErrConflict, kid)
+	}
+	priv, err := s.keys.openPrivate(kid, full[i].Sealed)
+	if err != nil {
+		return nil, err
+	}
+	key, err := mint.ParseKey(priv)
+	clear(priv)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: signing key %s: %w", kid, err)
+	}
+	signer, err := mint.NewSigner(key, mint.WithIssuer(s.issuer), mint.WithClock(s.now))
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: signing key %s: %w", kid, err)
+	}
+	return signer, nil
+}
+
 // newSigningKey generates a key and seals its private half.
 func (s *Server) newSigningKey(alg string) (SigningKey, error) {
 	k, err := mint.GenerateKey(alg)
@@ -224,22 +247,9 @@ func (s *Server) buildSigning(ctx context.Context, list []SigningKey) (*signingS
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: listing signing keys: %w", err)
 	}
-	i := slices.IndexFunc(full, func(k SigningKey) bool { return k.KID == active })
-	if i < 0 {
-		return nil, fmt.Errorf("%w: active key %s vanished", ErrConflict, active)
-	}
-	priv, err := s.keys.openPrivate(active, full[i].Sealed)
+	signer, err := s.storedSigner(full, active)
 	if err != nil {
 		return nil, err
-	}
-	key, err := mint.ParseKey(priv)
-	clear(priv)
-	if err != nil {
-		return nil, fmt.Errorf("controlplane: signing key %s: %w", active, err)
-	}
-	signer, err := mint.NewSigner(key, mint.WithIssuer(s.issuer), mint.WithClock(s.now))
-	if err != nil {
-		return nil, fmt.Errorf("controlplane: signing key %s: %w", active, err)
 	}
 	ring, err := license.ParseKeyring(jwks.Bytes())
 	if err != nil {

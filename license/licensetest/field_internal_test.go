@@ -46,6 +46,46 @@ func TestInteropOffline(t *testing.T) {
 	}
 }
 
+// An air-gapped product built with the old key alone activates after the
+// vendor rotated to a new key: the response is signed by the key that
+// signed its licence, which it trusts.
+func TestInteropOfflineAfterRotation(t *testing.T) {
+	iss := NewIssuer(t, IssuerName("acme"))
+	cp := NewControlPlane(iss)
+	dir := t.TempDir()
+	path := iss.WriteKeyFile(dir)
+	cfg := license.Config{Keys: iss.Keyring(), KeyFile: path, AppID: "a", Issuer: "acme", StateDir: filepath.Join(dir, "s"), MachineID: "m1", OfflineActivation: true}
+	m, err := license.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	id := m.Status().License.ID
+	cp.known(id)
+	var ans struct {
+		SK struct {
+			KID string `json:"kid"`
+		} `json:"signing_key"`
+	}
+	cp.must(http.MethodPost, "/signing-keys", map[string]string{"alg": "EdDSA"}, &ans)
+	cp.must(http.MethodPost, "/signing-keys/"+ans.SK.KID+"/activate", nil, nil)
+
+	req, err := m.OfflineRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, resp := cp.do(http.MethodPost, "/licenses/"+id+"/offline-activation", json.RawMessage(req))
+	if status != http.StatusOK {
+		t.Fatalf("offline-activation answered %d: %s", status, resp)
+	}
+	if err := m.ImportOffline(resp); err != nil {
+		t.Fatalf("a product that knows only the old key: %v", err)
+	}
+	if s := m.Status(); s.State != license.StateActive {
+		t.Fatalf("%s %v", s.State, s.Err)
+	}
+}
+
 func TestInteropResetAndRotation(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		iss := NewIssuer(t, IssuerName("acme"))
