@@ -343,7 +343,7 @@ func (s *Server) activate(w http.ResponseWriter, r *http.Request, p *principal) 
 				key = followingKey(l, q.slot, q.issuedAt)
 			}
 			if key == "" {
-				return nil, validationf("This licence key was replaced by a reset or a renewal; use the current key")
+				return nil, errKeyReplaced
 			}
 		}
 		switch {

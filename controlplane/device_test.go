@@ -183,8 +183,8 @@ func TestResetOneSlot(t *testing.T) {
 		t.Fatalf("new primary: %+v, %v", got, err)
 	}
 	// The old primary no longer activates; the secondary still does.
-	if _, err := h.activate(l, l.Primary, "fp-B"); !errors.Is(err, heartbeat.ErrRejected) {
-		t.Fatalf("old primary activation: %v, want ErrRejected", err)
+	if _, err := h.activate(l, l.Primary, "fp-B"); !errors.Is(err, heartbeat.ErrRejected) || !errors.Is(err, heartbeat.ErrKeyReplaced) {
+		t.Fatalf("old primary activation: %v, want ErrRejected with ErrKeyReplaced (400 KEY_REPLACED)", err)
 	}
 	if _, err := h.activate(l, l.Secondary, "fp-B"); err != nil {
 		t.Fatalf("secondary after a reset of primary: %v", err)

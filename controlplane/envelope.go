@@ -18,7 +18,11 @@ import (
 
 // Error codes of the envelope {"error":{"code","message"}}.
 const (
-	CodeValidation      = "VALIDATION"
+	CodeValidation = "VALIDATION"
+	// CodeKeyReplaced (400) refuses a licence token that a reset or a
+	// renewal replaced, presented by a machine the licence is not bound
+	// to. The SDK then tries the key file's other slot.
+	CodeKeyReplaced     = "KEY_REPLACED"
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"
 	CodeRevoked         = "REVOKED"
@@ -59,6 +63,10 @@ func newError(status int, code, msg string) *apiError {
 func validationf(format string, args ...any) *apiError {
 	return newError(http.StatusBadRequest, CodeValidation, fmt.Sprintf(format, args...))
 }
+
+// errKeyReplaced refuses a replaced licence token to a machine the
+// licence is not bound to.
+var errKeyReplaced = newError(http.StatusBadRequest, CodeKeyReplaced, "This licence key was replaced by a reset or a renewal; use the current key")
 
 func notFound(what string) *apiError {
 	return newError(http.StatusNotFound, CodeNotFound, what+" not found")

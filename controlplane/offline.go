@@ -179,7 +179,7 @@ func (s *Server) offlineActivate(w http.ResponseWriter, r *http.Request, p *prin
 		slot := currentSlot(l, q.token)
 		switch {
 		case slot == "":
-			return nil, validationf("This licence key was replaced by a reset or a renewal; use the current key")
+			return nil, errKeyReplaced
 		case l.Status == StatusRevoked:
 			return nil, newError(http.StatusForbidden, CodeRevoked, "License revoked")
 		case l.Status == StatusSuspended:

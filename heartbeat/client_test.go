@@ -102,6 +102,8 @@ func TestClientStatusTable(t *testing.T) {
 		{"403 suspended", fail(403, "SUSPENDED"), heartbeat.ErrSuspended, true},
 		{"403 forbidden", fail(403, "FORBIDDEN"), heartbeat.ErrRejected, true},
 		{"400 validation", fail(400, "VALIDATION"), heartbeat.ErrRejected, true},
+		{"400 key replaced", fail(400, "KEY_REPLACED"), heartbeat.ErrKeyReplaced, true},
+		{"409 with the key-replaced code", fail(409, "KEY_REPLACED"), heartbeat.ErrRejected, true},
 		{"401", fail(401, "UNAUTHENTICATED"), heartbeat.ErrRejected, true},
 		{"410", reply{status: 410}, heartbeat.ErrRejected, true},
 		{"501", fail(501, "INTERNAL"), heartbeat.ErrRejected, true},
@@ -140,6 +142,12 @@ func TestClientStatusTable(t *testing.T) {
 			assert.NotContains(t, err.Error(), req1.Token, "no token in errors")
 			if tc.reply.status == 200 {
 				assert.ErrorIs(t, err, heartbeat.ErrBadResponse)
+			}
+			// Only the control plane's 400 KEY_REPLACED says the key was
+			// replaced, and it is a refusal like any other 400.
+			assert.Equal(t, tc.name == "400 key replaced", errors.Is(err, heartbeat.ErrKeyReplaced), "ErrKeyReplaced")
+			if errors.Is(err, heartbeat.ErrKeyReplaced) {
+				assert.ErrorIs(t, err, heartbeat.ErrRejected)
 			}
 		})
 	}

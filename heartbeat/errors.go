@@ -35,6 +35,13 @@ var (
 	ErrBadResponse = errors.New("heartbeat: malformed response from control plane")
 )
 
+// ErrKeyReplaced is the cause (next to [ErrRejected]) when the control
+// plane refuses the licence token presented because a reset or a renewal
+// replaced it, and the licence is not bound to this machine (HTTP 400,
+// code KEY_REPLACED). A product holding the key file's other slot can
+// present that one instead.
+var ErrKeyReplaced = errors.New("heartbeat: licence key replaced")
+
 // ErrConfig means the call was not sent because the [Client], [Request] or
 // [Loop] is unusable (empty or unsafe licence ID, missing token, bad BaseURL,
 // activation without an idempotency key). It is neither definitive nor

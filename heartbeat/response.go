@@ -143,6 +143,8 @@ func classify(op string, status int, h http.Header, body []byte, tooBig bool, no
 		e.Kind = ErrSuspended
 	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests:
 		e.Kind = ErrUnavailable
+	case status == http.StatusBadRequest && e.Code == "KEY_REPLACED":
+		e.Kind, e.Err = ErrRejected, ErrKeyReplaced
 	case status == http.StatusNotImplemented:
 		e.Kind = ErrRejected
 	case status >= 500 && status < 600:

@@ -34,6 +34,28 @@ func (m *Manager) acceptLicenseKey(token string) error {
 	return nil
 }
 
+// useSecondary turns from the key file's primary token, which the control
+// plane refused as replaced, to the file's secondary, when the file has one
+// that verifies for the same licence. Only a key file's primary falls
+// back, and only once: a delivered key, or the secondary itself, has no
+// other slot to try. Nothing is saved; after a restart the primary is
+// tried first again. m.mu must be held.
+func (m *Manager) useSecondary() bool {
+	if m.lic == nil || m.lic.Slot != SlotPrimary || m.kf == nil || m.kf.Secondary == "" || m.kf.Primary != m.token() {
+		return false
+	}
+	kf := *m.kf
+	kf.Primary = ""
+	lic, err := m.verifier().VerifyKeyFile(&kf)
+	if err != nil || lic.ID != m.lic.ID {
+		m.log.Warn("licensekit: the primary key was replaced and the secondary cannot be used", "err", err)
+		return false
+	}
+	m.lic = lic // Slot secondary: token() presents the secondary from now on
+	m.log.Info("licensekit: the primary key was replaced; presenting the secondary", "license", lic.ID)
+	return true
+}
+
 // checkDeliveredKey verifies a delivered token against the licence in
 // use and returns it as a key file and its licence. m.mu must be held.
 func (m *Manager) checkDeliveredKey(token string) (*KeyFile, *License, error) {

@@ -151,7 +151,10 @@
 // same licence and holder claims and a newer iat ([ErrLicenseKey]),
 // kept in the licence's state (the customer's key file is never
 // rewritten) and presented from then on. [Manager.UpdateKey] does the
-// same by hand.
+// same by hand. A machine the licence is not bound to gets no key: its
+// replaced primary is refused (heartbeat.ErrKeyReplaced), and the manager
+// then presents the key file's secondary, as the two slots are meant for
+// (one key reset while the other keeps the product running).
 //
 // Signing keys roll over: an answer may carry a keyset statement (typ
 // keyset+jwt, see [Verifier.VerifyKeyset]) signed by a key the product

@@ -105,6 +105,14 @@ func (m *Manager) handle(r heartbeat.Result) {
 				m.log.Warn("licensekit: control plane sent an unusable licence key", "err", err)
 			}
 		}
+	case errors.Is(r.Err, heartbeat.ErrKeyReplaced) && m.useSecondary():
+		// The primary was reset, and this machine is not bound: the key
+		// file's secondary keeps the product running, as the two slots
+		// are there for. Ask again with it at once.
+		m.lastErr = r.Err
+		if m.loop != nil {
+			m.loop.Kick()
+		}
 	case errors.Is(r.Err, heartbeat.ErrRejected):
 		// A refusal that says nothing about the licence (400, 401, 501,
 		// a proxy's 404): it neither renews nor takes anything away.

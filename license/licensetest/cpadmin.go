@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"time"
+
+	"github.com/licensekit/licensekit/license"
 )
 
 // The vendor admin's side. Each call is the reference control plane's
@@ -50,6 +52,19 @@ func (cp *ControlPlane) Rebind(licenseID, fingerprint string) {
 		cp.issuer.fatalf("licensetest: Rebind needs the fingerprint of the machine the licence moves to")
 	}
 	cp.change(licenseID, "rebind", map[string]string{"fingerprint": fingerprint})
+}
+
+// Reset replaces the licence's token in slot ("primary" or "secondary"),
+// as a vendor does when a key leaked. A machine the licence is bound to
+// that presents the old token is handed the new one with its next lease;
+// any other machine presenting it is refused with 400 KEY_REPLACED, and
+// the SDK then presents the key file's other slot.
+func (cp *ControlPlane) Reset(licenseID, slot string) {
+	cp.issuer.t.Helper()
+	if slot != license.SlotPrimary && slot != license.SlotSecondary {
+		cp.issuer.fatalf("licensetest: Reset needs the slot %q or %q, not %q", license.SlotPrimary, license.SlotSecondary, slot)
+	}
+	cp.change(licenseID, "reset", map[string]string{"slot": slot})
 }
 
 // SetGrace sets how long the leases it issues last (default 14 days; at
