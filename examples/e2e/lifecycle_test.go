@@ -118,6 +118,7 @@ func (w *world) adminPost(path string) {
 }
 
 func TestLifecycle(t *testing.T) {
+	t.Parallel()
 	began := time.Now()
 	dir := t.TempDir()
 	w := &world{t: t, dir: dir, admin: client{t: t, bearer: adminKey}, api: client{t: t}}
