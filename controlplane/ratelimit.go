@@ -12,7 +12,8 @@ import (
 )
 
 // maxLimiters bounds the memory the rate limits use; past it, buckets that
-// are full again (idle callers) are dropped.
+// are full again (idle callers) are dropped, and if that frees too little,
+// buckets in use too (see bucket).
 const maxLimiters = 100_000
 
 // maxRetryAfter caps the seconds a 429 asks a client to wait.
@@ -23,6 +24,7 @@ type limiters struct {
 	limit rate.Limit
 	burst int
 	off   bool
+	max   int // maxLimiters; smaller in tests
 
 	mu sync.Mutex
 	m  map[string]*rate.Limiter
@@ -43,7 +45,7 @@ func newLimiters(cfg, def RateLimit) *limiters {
 	if cfg.Burst < 1 {
 		cfg.Burst = 1
 	}
-	return &limiters{limit: rate.Limit(cfg.PerSecond), burst: cfg.Burst, m: map[string]*rate.Limiter{}}
+	return &limiters{limit: rate.Limit(cfg.PerSecond), burst: cfg.Burst, max: maxLimiters, m: map[string]*rate.Limiter{}}
 }
 
 // allow takes a token of key's bucket at now, or answers 429 with the
@@ -69,7 +71,7 @@ func (l *limiters) bucket(key string, now time.Time) *rate.Limiter {
 	defer l.mu.Unlock()
 	lim := l.m[key]
 	if lim == nil {
-		if len(l.m) >= maxLimiters {
+		if len(l.m) >= l.max {
 			l.prune(now)
 		}
 		lim = rate.NewLimiter(l.limit, l.burst)
@@ -78,13 +80,23 @@ func (l *limiters) bucket(key string, now time.Time) *rate.Limiter {
 	return lim
 }
 
+// lookup returns key's bucket, or nil when it has none (it is full).
+func (l *limiters) lookup(key string) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[key]
+}
+
 // spent answers 429 when key's bucket has no whole token at now, without
 // taking one: the check before an attempt that only a failure pays for.
 func (l *limiters) spent(key string, now time.Time) error {
 	if l.off {
 		return nil
 	}
-	lim := l.bucket(key, now)
+	lim := l.lookup(key) // no bucket is a full one: an attempt makes none
+	if lim == nil {
+		return nil
+	}
 	if tokens := lim.TokensAt(now); tokens < 1 {
 		return tooMany(int(math.Ceil((1 - tokens) / float64(l.limit))))
 	}
@@ -118,11 +130,24 @@ func clientAddr(r *http.Request) string {
 	return ip.String()
 }
 
+// prune drops the buckets that are full again. If that leaves more than
+// nine tenths of max (callers busy at once, or one caller with many
+// addresses failing from each), it drops arbitrary ones down to that:
+// memory stays bounded, and the next scan is a tenth of max inserts
+// away, not one. A dropped bucket starts full again; a caller needs more
+// than max busy keys of its own to have its bucket dropped that way.
 func (l *limiters) prune(now time.Time) {
 	for k, lim := range l.m {
 		if lim.TokensAt(now) >= float64(l.burst) {
 			delete(l.m, k)
 		}
+	}
+	keep := l.max - l.max/10
+	for k := range l.m {
+		if len(l.m) <= keep {
+			break
+		}
+		delete(l.m, k)
 	}
 }
 
