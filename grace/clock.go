@@ -20,7 +20,10 @@ import (
 // on the local clock), but never below its signed iat less
 // [Policy.MaxBehind]: that is how a mark pushed into the future by a
 // mis-set clock comes back, and clocks set back before answers cannot
-// walk it down. The file is sealed like a state file (for this product and
+// walk it down. Any other write raises it at most to the wall clock as
+// the Store last observed it, so a mark carried from a clock once set
+// ahead and since corrected does not spread to the product's other
+// licences. The file is sealed like a state file (for this product and
 // machine); one that cannot be read counts as no mark. Writing it is best
 // effort: a state write never fails because of it.
 const clockLicense = "\x00machine clock"

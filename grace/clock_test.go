@@ -192,3 +192,39 @@ func clockPath(t *testing.T, dir string) string {
 	require.Len(t, found, 1, "clock files in %s", dir)
 	return found[0]
 }
+
+// A clock set years ahead while two licences run, then corrected: the
+// control plane's answer for one brings the machine's mark back, and the
+// other, which reads the corrected clock (and locks itself), does not
+// push the mark ahead again, so the first does not lock at its next start.
+func TestMachineMarkAnotherLicenceDoesNotUndoAnAnswer(t *testing.T) {
+	dir := t.TempDir()
+	a := openStore(t, testOptions(dir))
+	b := openStore(t, licenceOptions(dir, "lic_2"))
+	ahead := t0.Add(3650 * day)
+	_, err := a.Observe(ahead)
+	require.NoError(t, err)
+	_, err = b.Observe(ahead)
+	require.NoError(t, err)
+
+	require.NoError(t, a.Save(grace.State{Lease: activeLease(), HighWater: t0})) // A's answer, clock corrected
+	st, err := b.Observe(t0.Add(time.Minute))                                    // B's watchdog reads the corrected clock
+	require.NoError(t, err)
+	assert.True(t, st.ClockTampered, "B saw the clock go back years")
+	require.NoError(t, b.Flush()) // B exits
+
+	again := openStore(t, testOptions(dir)) // A restarts
+	st, err = again.Load()
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(time.Minute), st.HighWater, "at most the clock B last read")
+	st, err = again.Observe(t0.Add(time.Hour))
+	require.NoError(t, err)
+	assert.False(t, st.ClockTampered)
+	_, err = again.Policy().Check(st, t0.Add(time.Hour))
+	assert.NoError(t, err)
+
+	// B itself stays locked until the control plane answers it.
+	st, err = openStore(t, licenceOptions(dir, "lic_2")).Load()
+	require.NoError(t, err)
+	assert.True(t, st.ClockTampered)
+}

@@ -92,14 +92,22 @@
 // licence of the product has seen on the machine. A Store folds it into
 // its own high-water mark when it opens, so a licence new to the machine,
 // or one whose own file was deleted or damaged, starts from the machine's
-// mark rather than from nothing. Every state write raises it; a newly
-// stored lease re-anchors it to its receipt on the local clock, but never
-// below its signed iat less [Policy.MaxBehind] (so a mark a mis-set clock
-// pushed into the future comes back, and clocks set back before answers
-// cannot walk it down). It uses the state
-// file's envelope and seal, with a licence id no licence has; one that
-// cannot be read counts as no mark, and a failure to write it never fails
-// the state write.
+// mark rather than from nothing. Every state write raises it, but to no
+// later time than the wall clock read at the Store's last Observe, so a
+// mark carried from a clock once set ahead, and read back since, does not
+// spread to the product's other licences. A newly stored lease
+// re-anchors it to its receipt on the local clock, but never below its
+// signed iat less [Policy.MaxBehind]: a mark a mis-set clock pushed into
+// the future comes back, and clocks set back before answers cannot walk
+// it down. It uses the state file's envelope and seal, with a licence id
+// no licence has; one that cannot be read counts as no mark, and a
+// failure to write it never fails the state write.
+//
+// A process that stops while the clock is still set ahead leaves that
+// time in the file. Online, the next answer of the control plane brings
+// it back; in offline mode the product's licences lock until real time
+// passes it, as the licence in use alone did before, and removing the
+// state directory is the way out.
 //
 // A product in offline mode (no control plane, the licence's own exp is
 // the limit) uses the files only for the high-water mark. Deleting a

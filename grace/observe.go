@@ -46,7 +46,7 @@ func (s *Store) Observe(now time.Time) (State, error) {
 	if w.Before(hw.Add(-tol)) {
 		s.tampered = true
 	}
-	s.obsHW, s.obsAt = hw, now
+	s.obsHW, s.obsAt, s.lastWall = hw, now, w
 
 	st, missing, readErr := s.current()
 	if readErr != nil && !missing && !errors.Is(readErr, ErrLeaseRejected) {

@@ -163,8 +163,16 @@ func (s *Store) write(st State, observed bool) error {
 		// lease anyway), so clocks set back before answers cannot walk
 		// the mark down.
 		s.raiseMark(later(st.HighWater, st.Lease.IssuedAt.Add(-s.policy.maxBehind())), true)
-	} else {
-		s.raiseMark(st.HighWater, false)
+	} else if !s.lastWall.IsZero() {
+		// Any other write raises it at most to the clock as last read: a
+		// mark this process carries from a clock once set ahead (and
+		// since corrected, which leaves its own licence locked) does not
+		// lock the product's other licences, nor undo their answers.
+		hw := st.HighWater
+		if hw.After(s.lastWall) {
+			hw = s.lastWall
+		}
+		s.raiseMark(hw, false)
 	}
 	if !observed {
 		s.obsHW, s.obsAt = st.HighWater, time.Time{}

@@ -87,6 +87,7 @@ type Store struct {
 	persistedCharged time.Duration // State.Charged in the file
 	obsHW            time.Time     // high-water mark at the last Observe
 	obsAt            time.Time     // now passed to the last Observe, monotonic reading kept
+	lastWall         time.Time     // the wall clock as the last Observe read it (never reset)
 	tampered         bool          // clock tampering seen by this process, not yet cleared by a newer lease
 	revoked          bool          // revocation seen by this process, likewise
 	charged          time.Duration // State.Charged as this process knows it, likewise
