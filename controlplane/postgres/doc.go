@@ -26,6 +26,10 @@
 //     do not deadlock one another. A deadlock or a serialisation failure
 //     the database reports nonetheless is [controlplane.ErrConflict], which
 //     the caller may retry.
+//   - Every connection runs at read committed, whatever the database's
+//     default_transaction_isolation: the rules above are written for it.
+//     A database whose default is repeatable read passes the conformance
+//     suite too.
 //
 // # Round trips
 //

@@ -68,6 +68,12 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	rp["statement_timeout"] = ms
 	rp["idle_in_transaction_session_timeout"] = ms
 	rp["TimeZone"] = "UTC"
+	// The store's locking is written for read committed (a statement after
+	// an advisory lock sees what its previous holder committed; a single
+	// UPDATE waits for a concurrent one rather than failing), so every
+	// connection runs at it whatever the database's default says: a batch
+	// is an implicit transaction at the session's level.
+	rp["default_transaction_isolation"] = "read committed"
 	if rp["application_name"] == "" {
 		rp["application_name"] = "licensekit"
 	}
@@ -168,12 +174,16 @@ func (s *Store) batch(ctx context.Context, what string, b *pgx.Batch, read func(
 	return nil
 }
 
+// txOptions is every explicit transaction's: read committed, as the
+// session's default is set at connection (see Open).
+var txOptions = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+
 // tx runs fn in a transaction and commits it.
 func (s *Store) tx(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if err := pgx.BeginFunc(ctx, s.pool, fn); err != nil {
+	if err := pgx.BeginTxFunc(ctx, s.pool, txOptions, fn); err != nil {
 		return fail(ctx, what, err)
 	}
 	return nil
