@@ -38,10 +38,13 @@ func (m *Manager) acceptLicenseKey(token string) error {
 // plane refused as replaced, to the file's secondary, when the file has one
 // that verifies for the same licence. Only a key file's primary falls
 // back, and only once: a delivered key, or the secondary itself, has no
-// other slot to try. Nothing is saved; after a restart the primary is
-// tried first again. m.mu must be held.
+// other slot to try. The refusal must be of the primary in use: an answer
+// to a request sent before the key changed (a key file replaced or
+// reloaded meanwhile) is about the key it replaced, and switches nothing.
+// Nothing is saved; after a restart the primary is tried first again.
+// m.mu must be held.
 func (m *Manager) useSecondary() bool {
-	if m.lic == nil || m.lic.Slot != SlotPrimary || m.kf == nil || m.kf.Secondary == "" || m.kf.Primary != m.token() {
+	if m.lic == nil || m.lic.Slot != SlotPrimary || m.kf == nil || m.kf.Secondary == "" || m.presented != m.kf.Primary {
 		return false
 	}
 	kf := *m.kf

@@ -64,6 +64,7 @@ type Manager struct {
 	kf          *KeyFile
 	lic         *License
 	licErr      error
+	presented   string      // the token the heartbeat loop's last request carried
 	st          grace.State // the in-memory copy of the persisted state
 	window      grace.Window
 	unreachable bool                   // the last contact attempt got no answer

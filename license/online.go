@@ -26,9 +26,10 @@ func (m *Manager) startLoop() {
 			m.mu.Lock()
 			defer m.mu.Unlock()
 			m.ensureActivationKey() // the state file may have been lost since Open
+			m.presented = m.token()
 			return heartbeat.Request{
 				LicenseID:      m.lic.ID,
-				Token:          m.token(),
+				Token:          m.presented,
 				Fingerprint:    m.fp.String(),
 				IdempotencyKey: m.st.ActivationKey,
 			}

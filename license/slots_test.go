@@ -2,6 +2,7 @@ package license_test
 
 import (
 	"errors"
+	"os"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -73,4 +74,41 @@ func TestManagerReplacedKeyWithoutFallback(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A refusal as replaced is about the key the request presented. When the
+// key file is replaced (here by a newer primary of the same licence) while
+// a request with the old primary is on its way, the answer that refuses
+// the old primary must not turn the new one aside for the secondary.
+func TestManagerStaleKeyReplacedKeepsNewPrimary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t)
+		_, secondary := r.keyFileTokens()
+		// The activation with the old primary is answered late, as
+		// replaced (what a proxy, or the control plane after a reset,
+		// says of that key).
+		r.cp.Fail(licensetest.Fault{Status: 400, Delay: 5 * time.Second,
+			Body: `{"error":{"code":"KEY_REPLACED","message":"This licence key was replaced"}}`})
+		m := r.open()
+		time.Sleep(time.Second)
+		newer := r.iss.Mint(licensetest.ID(r.lic), licensetest.Slot(license.SlotPrimary), licensetest.Capabilities("kyc:read", "kyc:write"))
+		if err := os.WriteFile(r.cfg.KeyFile, r.iss.KeyFile(licensetest.Primary(newer), licensetest.Secondary(secondary)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		want := m.Status().License
+		if want.Slot != license.SlotPrimary {
+			t.Fatalf("after Reload: the %s slot, want the new primary", want.Slot)
+		}
+		time.Sleep(time.Minute) // the late refusal arrives, then the loop asks with the new key
+		synctest.Wait()
+		s := m.Status()
+		if s.License.Slot != license.SlotPrimary || !s.License.IssuedAt.Equal(want.IssuedAt) {
+			t.Fatalf("running on the %s slot issued at %v, want the new primary issued at %v (a refusal of the old key switched it)",
+				s.License.Slot, s.License.IssuedAt, want.IssuedAt)
+		}
+		wantState(t, m, license.StateActive, nil)
+	})
 }
