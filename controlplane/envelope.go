@@ -20,8 +20,10 @@ import (
 const (
 	CodeValidation = "VALIDATION"
 	// CodeKeyReplaced (400) refuses a licence token that a reset or a
-	// renewal replaced, presented by a machine the licence is not bound
-	// to. The SDK then tries the key file's other slot.
+	// renewal replaced: to an activation from a machine the licence is not
+	// bound to (the SDK then tries the key file's other slot), and to
+	// every offline activation, bound machine or not, since a response
+	// file cannot carry the current key.
 	CodeKeyReplaced     = "KEY_REPLACED"
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"
@@ -64,8 +66,8 @@ func validationf(format string, args ...any) *apiError {
 	return newError(http.StatusBadRequest, CodeValidation, fmt.Sprintf(format, args...))
 }
 
-// errKeyReplaced refuses a replaced licence token to a machine the
-// licence is not bound to.
+// errKeyReplaced refuses a replaced licence token: to an activation from a
+// machine the licence is not bound to, and to any offline activation.
 var errKeyReplaced = newError(http.StatusBadRequest, CodeKeyReplaced, "This licence key was replaced by a reset or a renewal; use the current key")
 
 func notFound(what string) *apiError {

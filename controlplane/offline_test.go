@@ -335,3 +335,21 @@ func TestOfflineResponseSignedByTheTokensKey(t *testing.T) {
 		t.Fatalf("a token of the retired key: %d %s, want 400", rec.Code, rec.Body.String())
 	}
 }
+
+// An offline activation with a replaced key is refused as replaced even
+// for the machine the licence is bound to: unlike an online activation,
+// whose answer hands a bound machine the current key, a response file has
+// no room for it. The docs say so.
+func TestOfflineReplacedKeyOfBoundMachine(t *testing.T) {
+	h := newHarness(t)
+	l := h.issue("ten_a", nil)
+	now := h.clock.Now()
+	h.offlineOK(l.ID, offlineReq(l.ID, l.Primary, "fp-air", "n1", now))
+	h.must(200, "POST", "/licenses/"+l.ID+"/reset", adminSecret, map[string]any{"slot": "primary"})
+	rec := h.do("POST", "/licenses/"+l.ID+"/offline-activation", adminSecret, offlineReq(l.ID, l.Primary, "fp-air", "n2", now))
+	if rec.Code != 400 || errorCode(t, rec) != "KEY_REPLACED" {
+		t.Fatalf("bound machine, replaced key: %d %s, want 400 KEY_REPLACED", rec.Code, rec.Body.String())
+	}
+	// The other slot still answers it.
+	h.offlineOK(l.ID, offlineReq(l.ID, l.Secondary, "fp-air", "n3", now))
+}
