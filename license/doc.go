@@ -95,6 +95,7 @@
 //	(start)      stored sticky revoke / clock-tamper fact        locked
 //	inactive     activation succeeds                             active
 //	inactive     activation refused: bound elsewhere (409)       inactive (ErrFingerprint)
+//	inactive     primary refused as replaced (400 KEY_REPLACED)  inactive; asks again at once with the key file's secondary
 //	any online   heartbeat succeeds, lease "active"              active
 //	active       transport failure (network, timeout, 5xx, 429)  grace
 //	grace        lease exp passes (deadline + 1 s)               locked (ErrGraceExpired)
