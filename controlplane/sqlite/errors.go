@@ -42,8 +42,7 @@ func fail(ctx context.Context, what string, err error, busy error) error {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fmt.Errorf("sqlite: %s: %w", what, controlplane.ErrAlreadyExists)
 		}
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		if isBusy(err) {
 			return fmt.Errorf("sqlite: %s: database busy: %w", what, busy)
 		}
 	}
@@ -51,6 +50,12 @@ func fail(ctx context.Context, what string, err error, busy error) error {
 		return fmt.Errorf("sqlite: %s: %w: %v", what, controlplane.ErrUnavailable, err)
 	}
 	return fmt.Errorf("sqlite: %s: %w: %v", what, controlplane.ErrUnavailable, err)
+}
+
+// isBusy reports whether err is the driver's SQLITE_BUSY or SQLITE_LOCKED.
+func isBusy(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
 }
 
 func invalid(format string, args ...any) error {

@@ -79,7 +79,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, w); err != nil {
+	if err := migrateWhenFree(ctx, w, c.busy); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("%q: %w", path, err)
 	}
