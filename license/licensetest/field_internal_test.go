@@ -17,9 +17,10 @@ import (
 // reaching a running product without a restart, and a signing-key
 // rotation the product follows through the keyset statement it is handed.
 
-func TestInteropOffline(t *testing.T) {
-	iss := NewIssuer(t, IssuerName("acme"))
-	cp := NewControlPlane(iss)
+// airGapped opens a product in offline-activation mode with a key file of
+// iss, and makes the control plane know its licence.
+func airGapped(t *testing.T, iss *Issuer, cp *ControlPlane) *license.Manager {
+	t.Helper()
 	dir := t.TempDir()
 	path := iss.WriteKeyFile(dir)
 	cfg := license.Config{Keys: iss.Keyring(), KeyFile: path, AppID: "a", Issuer: "acme", StateDir: filepath.Join(dir, "s"), MachineID: "m1", OfflineActivation: true}
@@ -27,18 +28,42 @@ func TestInteropOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { m.Close() })
+	cp.known(m.Status().License.ID)
+	return m
+}
+
+// activateOffline carries m's request to the control plane and its
+// response back, and returns what importing it said.
+func activateOffline(t *testing.T, cp *ControlPlane, m *license.Manager) error {
+	t.Helper()
 	req, err := m.OfflineRequest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := m.Status().License.ID
-	cp.known(id)
-	status, resp := cp.do(http.MethodPost, "/licenses/"+id+"/offline-activation", json.RawMessage(req))
+	status, resp := cp.do(http.MethodPost, "/licenses/"+m.Status().License.ID+"/offline-activation", json.RawMessage(req))
 	if status != http.StatusOK {
 		t.Fatalf("offline-activation answered %d: %s", status, resp)
 	}
-	if err := m.ImportOffline(resp); err != nil {
+	return m.ImportOffline(resp)
+}
+
+// newSigningKey creates an EdDSA signing key and returns its kid.
+func (cp *ControlPlane) newSigningKey() string {
+	var ans struct {
+		SK struct {
+			KID string `json:"kid"`
+		} `json:"signing_key"`
+	}
+	cp.must(http.MethodPost, "/signing-keys", map[string]string{"alg": "EdDSA"}, &ans)
+	return ans.SK.KID
+}
+
+func TestInteropOffline(t *testing.T) {
+	iss := NewIssuer(t, IssuerName("acme"))
+	cp := NewControlPlane(iss)
+	m := airGapped(t, iss, cp)
+	if err := activateOffline(t, cp, m); err != nil {
 		t.Fatal(err)
 	}
 	if s := m.Status(); s.State != license.StateActive {
@@ -52,33 +77,9 @@ func TestInteropOffline(t *testing.T) {
 func TestInteropOfflineAfterRotation(t *testing.T) {
 	iss := NewIssuer(t, IssuerName("acme"))
 	cp := NewControlPlane(iss)
-	dir := t.TempDir()
-	path := iss.WriteKeyFile(dir)
-	cfg := license.Config{Keys: iss.Keyring(), KeyFile: path, AppID: "a", Issuer: "acme", StateDir: filepath.Join(dir, "s"), MachineID: "m1", OfflineActivation: true}
-	m, err := license.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	id := m.Status().License.ID
-	cp.known(id)
-	var ans struct {
-		SK struct {
-			KID string `json:"kid"`
-		} `json:"signing_key"`
-	}
-	cp.must(http.MethodPost, "/signing-keys", map[string]string{"alg": "EdDSA"}, &ans)
-	cp.must(http.MethodPost, "/signing-keys/"+ans.SK.KID+"/activate", nil, nil)
-
-	req, err := m.OfflineRequest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, resp := cp.do(http.MethodPost, "/licenses/"+id+"/offline-activation", json.RawMessage(req))
-	if status != http.StatusOK {
-		t.Fatalf("offline-activation answered %d: %s", status, resp)
-	}
-	if err := m.ImportOffline(resp); err != nil {
+	m := airGapped(t, iss, cp)
+	cp.must(http.MethodPost, "/signing-keys/"+cp.newSigningKey()+"/activate", nil, nil)
+	if err := activateOffline(t, cp, m); err != nil {
 		t.Fatalf("a product that knows only the old key: %v", err)
 	}
 	if s := m.Status(); s.State != license.StateActive {
@@ -111,16 +112,10 @@ func TestInteropResetAndRotation(t *testing.T) {
 			t.Fatalf("reset key not delivered: %s %v, iat %v (old %v)", s.State, s.Err, s.License.IssuedAt, old)
 		}
 		// rotation
-		var ans struct {
-			SK struct {
-				KID string `json:"kid"`
-			} `json:"signing_key"`
-		}
-		cp.must(http.MethodPost, "/signing-keys", map[string]string{"alg": "EdDSA"}, &ans)
-		sk := ans.SK
+		kid := cp.newSigningKey()
 		time.Sleep(2 * time.Hour)
 		synctest.Wait()
-		cp.must(http.MethodPost, "/signing-keys/"+sk.KID+"/activate", nil, nil)
+		cp.must(http.MethodPost, "/signing-keys/"+kid+"/activate", nil, nil)
 		time.Sleep(20 * 24 * time.Hour)
 		synctest.Wait()
 		// 20 days on, every lease the product holds was signed by the new
